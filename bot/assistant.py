@@ -1,0 +1,177 @@
+"""What the bot does with a question, independent of Telegram: match, render, log.
+
+``Knowledge`` holds the live knowledge base and its matcher and swaps them atomically on a valid
+reload; an invalid one leaves the serving version untouched. ``Assistant`` answers questions
+for the console shell and the Telegram handlers alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import MatchingConfig
+from bot.kb import Entry, KnowledgeBase, LoadResult, load_knowledge_base
+from bot.matcher import Candidate, Match, Matcher
+from bot.render import Answer, render_answer
+from bot.store import Store
+from bot.text import detect_language
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBaseInvalid(Exception):
+    """The knowledge base has errors; ``result.issues`` says where."""
+
+    def __init__(self, result: LoadResult) -> None:
+        super().__init__(f"{len(result.errors)} error(s) in the knowledge base")
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A knowledge base with the matcher built for it; replaced whole, never mutated."""
+
+    kb: KnowledgeBase
+    matcher: Matcher
+
+
+class Knowledge:
+    """The live knowledge base of a running bot or shell."""
+
+    def __init__(self, directory: Path, settings: MatchingConfig) -> None:
+        self.directory = directory
+        self.settings = settings
+        self._snapshot: Snapshot | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            raise RuntimeError("knowledge base not loaded")
+        return self._snapshot
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.snapshot.kb
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.snapshot.matcher
+
+    def load(self) -> LoadResult:
+        """Load and validate; on success swap in the new version, on errors keep the old one."""
+        result = load_knowledge_base(self.directory)
+        if result.kb is None:
+            if self._snapshot is None:
+                raise KnowledgeBaseInvalid(result)
+            log.warning("knowledge base reload refused: %d error(s); keeping the last good version", len(result.errors))
+            return result
+        self._snapshot = Snapshot(result.kb, Matcher.from_knowledge_base(result.kb, self.settings))
+        return result
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    entry_id: str
+    question: str  # the entry's headline in the reply language
+    score: float
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The outcome of one question, ready for any front end to lay out."""
+
+    question: str
+    lang: str
+    match: Match
+    answer: Answer | None
+    suggestions: tuple[Suggestion, ...]
+    question_id: int | None = None
+    unanswered_id: int | None = None
+
+    @property
+    def status(self) -> str:
+        return self.match.status
+
+
+class Assistant:
+    """Answers questions against the live knowledge base and logs them (when a store is given)."""
+
+    def __init__(self, knowledge: Knowledge, store: Store | None = None, max_logged_chars: int = 4000) -> None:
+        self.knowledge = knowledge
+        self.store = store
+        self.max_logged_chars = max_logged_chars
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.knowledge.kb.entries.get(entry_id)
+
+    def answer(self, entry_id: str, lang: str) -> Answer | None:
+        """The rendered answer of an entry, or None if the id is unknown (e.g. after a reload)."""
+        snapshot = self.knowledge.snapshot
+        entry = snapshot.kb.entries.get(entry_id)
+        return render_answer(snapshot.kb, entry, lang) if entry is not None else None
+
+    def suggestions(self, candidates: tuple[Candidate, ...], lang: str) -> tuple[Suggestion, ...]:
+        kb = self.knowledge.kb
+        return tuple(
+            Suggestion(c.entry_id, kb.entries[c.entry_id].headline(lang), c.score)
+            for c in candidates
+            if c.entry_id in kb.entries
+        )
+
+    def resolve(self, question: str, lang: str | None = None) -> Reply:
+        """Match and render without logging (``etown-bot ask``)."""
+        snapshot = self.knowledge.snapshot
+        match = snapshot.matcher.match(question)
+        lang = lang or detect_language(question)
+        answer = None
+        if match.entry_id is not None:
+            answer = render_answer(snapshot.kb, snapshot.kb.entries[match.entry_id], lang)
+        return Reply(question, lang, match, answer, self.suggestions(match.suggestions, lang))
+
+    async def ask(self, question: str, *, user_id: int | None, chat_id: int | None, lang: str | None = None) -> Reply:
+        """Resolve and log; an unanswered question is queued for staff.
+
+        A failed log write is reported in the logs and never costs the investor their answer.
+        """
+        reply = self.resolve(question, lang)
+        if self.store is None:
+            return reply
+        text = question[: self.max_logged_chars]
+        try:
+            question_id = await self.store.log_question(
+                user_id=user_id,
+                chat_id=chat_id,
+                lang=reply.lang,
+                text=text,
+                status=reply.match.status,
+                entry_id=reply.match.entry_id,
+                score=reply.match.score,
+            )
+            unanswered_id = None
+            if reply.status == "unanswered":
+                unanswered_id = await self.store.add_unanswered(
+                    question_id=question_id, user_id=user_id, chat_id=chat_id, lang=reply.lang, text=text
+                )
+        except sqlite3.Error:
+            log.exception("could not log a question; answering anyway")
+            return reply
+        return Reply(
+            reply.question, reply.lang, reply.match, reply.answer, reply.suggestions, question_id, unanswered_id
+        )
+
+    async def none_of_these(
+        self, question_id: int | None, *, user_id: int | None, chat_id: int | None, lang: str, text: str
+    ) -> int | None:
+        """The investor rejected every suggestion: queue the question for staff."""
+        if self.store is None:
+            return None
+        try:
+            return await self.store.add_unanswered(
+                question_id=question_id, user_id=user_id, chat_id=chat_id, lang=lang, text=text[: self.max_logged_chars]
+            )
+        except sqlite3.Error:
+            log.exception("could not queue a question for staff")
+            return None

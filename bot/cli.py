@@ -1,0 +1,229 @@
+"""The ``etown-bot`` command line. Names, options and JSON keys here are an interface: keep them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
+from bot.config import Config, ConfigError, load_config
+from bot.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
+from bot.kb import LANGS, LoadResult, load_knowledge_base
+from bot.render import format_text
+from bot.store import Store, StoreError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="etown-bot",
+        description="Beijing E-Town investor assistant: knowledge base, matcher and Telegram bot.",
+    )
+    parser.add_argument("--config", type=Path, metavar="PATH", help="config file (default: ./config.yaml if present)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ask = commands.add_parser("ask", help="answer one question, or one per stdin line")
+    ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
+    ask.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    check = commands.add_parser("check", help="validate the knowledge base")
+    check.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
+
+    commands.add_parser("shell", help="chat with the assistant in the terminal (logged like the bot)")
+    # Used by `make run` to choose between the Telegram bot and the console chat.
+    commands.add_parser("has-token", help="exit 0 when a Telegram token is configured, else 1")
+
+    evaluate = commands.add_parser("eval", help="measure the matcher on labelled questions")
+    evaluate.add_argument("--cases", type=Path, required=True, metavar="FILE", help="YAML list of {q, expect}")
+    evaluate.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
+    evaluate.add_argument("--tune", action="store_true", help="search the thresholds on these cases")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"etown-bot: {message}", file=sys.stderr, flush=True)
+
+
+def _knowledge(config: Config, faq: Path | None) -> Knowledge:
+    knowledge = Knowledge(faq or config.knowledge_dir, config.matching)
+    knowledge.load()
+    return knowledge
+
+
+def _print_issues(result: LoadResult) -> None:
+    for issue in result.issues:
+        print(issue, file=sys.stderr if issue.severity == "error" else sys.stdout, flush=True)
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """The ``ask --json`` object (keys are an interface other tools rely on)."""
+    match = reply.match
+    best = match.best
+    return {
+        "question": reply.question,
+        "lang": reply.lang,
+        "status": match.status,
+        "entry_id": match.entry_id,
+        "score": round(match.score, 4),
+        "answer": format_text(reply.answer) if reply.answer is not None else None,
+        "best": {"entry_id": best.entry_id, "score": round(best.score, 4)} if best else None,
+        "suggestions": [
+            {"entry_id": s.entry_id, "question": s.question, "score": round(s.score, 4)} for s in reply.suggestions
+        ],
+    }
+
+
+def reply_text(reply: Reply) -> str:
+    if reply.answer is not None:
+        return format_text(reply.answer)
+    if reply.suggestions:
+        lines = ["Did you mean:" if reply.lang == "en" else "您是不是想问："]
+        lines += [f"  {n}. {s.question}  [{s.entry_id} {s.score:.2f}]" for n, s in enumerate(reply.suggestions, 1)]
+        return "\n".join(lines)
+    return "(no answer: this question would be passed to staff)" if reply.lang == "en" else "（无答案：将转给工作人员）"
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    assistant = Assistant(_knowledge(config, args.faq))
+
+    def answer(question: str) -> None:
+        reply = assistant.resolve(question)
+        if args.json:
+            print(json.dumps(reply_json(reply), ensure_ascii=False), flush=True)
+        else:
+            print(reply_text(reply), flush=True)
+
+    if args.question is not None:
+        answer(args.question)
+        return EXIT_OK
+    for line in sys.stdin:  # streams: one answer per line as it arrives
+        if line.strip():
+            answer(line.rstrip("\n"))
+    return EXIT_OK
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    directory = args.faq or config.knowledge_dir
+    result = load_knowledge_base(directory)
+    _print_issues(result)
+    if result.kb is None:
+        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in {directory}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    kb = result.kb
+    phrasings: Counter[tuple[str, str]] = Counter()
+    entries: Counter[str] = Counter()
+    facts = 0
+    for entry in kb.entries.values():
+        facts += entry.kind == "fact"
+        if not any(entry.questions.values()):
+            continue
+        topic = entry.topic or "-"
+        entries[topic] += 1
+        for lang in LANGS:
+            phrasings[(topic, lang)] += len(entry.questions.get(lang, ()))
+    print(
+        f"{directory}: OK: {len(kb.entries)} entries ({facts} facts), {len(kb.sources)} sources, "
+        f"{len(kb.synonyms)} synonym groups, {len(result.warnings)} warning(s)"
+    )
+    order = [t.id for t in kb.topics] + sorted(set(entries) - {t.id for t in kb.topics})
+    print(f"{'topic':<14}{'entries':>8}{'en':>6}{'zh':>6}")
+    for topic in order:
+        if entries[topic]:
+            print(f"{topic:<14}{entries[topic]:>8}{phrasings[(topic, 'en')]:>6}{phrasings[(topic, 'zh')]:>6}")
+    total_en = sum(v for (_, lang), v in phrasings.items() if lang == "en")
+    total_zh = sum(v for (_, lang), v in phrasings.items() if lang == "zh")
+    print(f"{'total':<14}{sum(entries.values()):>8}{total_en:>6}{total_zh:>6}")
+    return EXIT_OK
+
+
+async def _shell(config: Config) -> int:
+    from bot.shell import run_shell
+
+    knowledge = _knowledge(config, None)
+    store = await Store.open(config.database)
+    try:
+        await run_shell(Assistant(knowledge, store, config.limits.max_logged_chars))
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
+def cmd_eval(config: Config, args: argparse.Namespace) -> int:
+    knowledge = _knowledge(config, args.faq)
+    kb = knowledge.kb
+    cases = load_cases(args.cases, set(kb.entries))
+    ranked = rank_all(knowledge.matcher, cases)
+    settings = tune(ranked) if args.tune else config.matching
+    figures = report(ranked, settings, {e.id: e.topic for e in kb.entries.values()})
+    if args.json:
+        out = {
+            key: figures[key] for key in ("in_scope_accuracy", "out_of_scope_recall", "suggest_rate", "top3", "cases")
+        }
+        out.update({key: value for key, value in figures.items() if key not in out})
+        if args.tune:
+            out["tuned"] = figures["settings"]
+        print(json.dumps(out, ensure_ascii=False))
+        return EXIT_OK
+    print(format_report(figures))
+    if args.tune:
+        tuned = figures["settings"]
+        print("\ntuned thresholds (paste into config.yaml):\nmatching:")
+        for key, value in tuned.items():
+            print(f"  {key}: {value}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``etown-bot`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if getattr(args, "faq", None) is not None:
+            config = replace(config, faq_dir=args.faq)
+        logging.basicConfig(
+            level=getattr(logging, config.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if args.command == "ask":
+            return cmd_ask(config, args)
+        if args.command == "check":
+            return cmd_check(config, args)
+        if args.command == "shell":
+            return asyncio.run(_shell(config))
+        if args.command == "eval":
+            return cmd_eval(config, args)
+        if args.command == "has-token":
+            return EXIT_OK if config.telegram.token else EXIT_PROBLEMS
+        raise AssertionError(args.command)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except KnowledgeBaseInvalid as exc:
+        _print_issues(exc.result)
+        _err(f"{exc}; run 'etown-bot check' for details")
+        return EXIT_PROBLEMS
+    except CasesError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_PROBLEMS
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Measuring the matcher on labelled questions, and tuning its thresholds (``etown-bot eval``).
+
+Cases are a YAML list of ``{q: question, expect: entry-id}``; ``expect: null`` marks a question the
+bot must not answer. Each case is ranked once; thresholds are then applied to the stored rankings,
+so ``--tune`` can try thousands of settings in a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import MatchingConfig
+from bot.kb import Issue, _LineDict, read_yaml
+from bot.matcher import Candidate, Matcher, decide
+from bot.text import detect_language, is_traditional
+
+
+class CasesError(Exception):
+    """The cases file cannot be used; ``issues`` say where."""
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = list(issues)
+
+
+@dataclass(frozen=True)
+class Case:
+    q: str
+    expect: str | None
+    line: int
+
+    @property
+    def language(self) -> str:
+        """en, zh-Hans or zh-Hant: Traditional Chinese is reported on its own."""
+        if detect_language(self.q) == "en":
+            return "en"
+        return "zh-Hant" if is_traditional(self.q) else "zh-Hans"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    case: Case
+    candidates: tuple[Candidate, ...]
+
+
+def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
+    """Read and check a cases file; unknown entry ids are errors when ``known_ids`` is given."""
+    data, issues = read_yaml(path, str(path))
+    if issues:
+        raise CasesError(issues)
+    if not isinstance(data, list):
+        raise CasesError([Issue(str(path), 1, None, "cases must be a list of {q: ..., expect: ...}")])
+    cases: list[Case] = []
+    problems: list[Issue] = []
+    for item in data:
+        line = getattr(item, "line", 0)
+        if not isinstance(item, _LineDict) or not isinstance(item.get("q"), str) or "expect" not in item:
+            problems.append(Issue(str(path), line, None, "a case needs 'q' (text) and 'expect' (an id or null)"))
+            continue
+        expect = item["expect"]
+        if expect is not None and not isinstance(expect, str):
+            problems.append(Issue(str(path), line, None, "'expect' must be an entry id or null"))
+            continue
+        if expect is not None and known_ids is not None and expect not in known_ids:
+            problems.append(Issue(str(path), line, expect, "no entry with this id in the knowledge base"))
+            continue
+        cases.append(Case(item["q"], expect, line))
+    if problems:
+        raise CasesError(problems)
+    return cases
+
+
+def rank_all(matcher: Matcher, cases: Sequence[Case]) -> list[Ranked]:
+    return [Ranked(case, tuple(matcher.rank(case.q))) for case in cases]
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def report(
+    ranked: Sequence[Ranked], settings: MatchingConfig, topics: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    """The figures ``etown-bot eval`` prints, as one JSON-ready mapping."""
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    misses: list[dict[str, Any]] = []
+
+    def count(group: str, key: str) -> None:
+        totals[group][key] += 1
+
+    for item in ranked:
+        case = item.case
+        status, _ = decide(item.candidates, settings)
+        best = item.candidates[0] if item.candidates else None
+        answered_id = best.entry_id if status == "answered" and best else None
+        groups = ["all", f"lang:{case.language}"]
+        if case.expect is not None and topics is not None:
+            groups.append(f"topic:{topics.get(case.expect) or '-'}")
+        ok: bool
+        for group in groups:
+            count(group, "cases")
+            count(group, f"status:{status}")
+        if case.expect is None:
+            ok = status != "answered"
+            for group in groups:
+                count(group, "oos")
+                count(group, "oos_rejected" if ok else "oos_answered")
+                if status == "unanswered":
+                    count(group, "oos_unanswered")
+        else:
+            ok = answered_id == case.expect
+            in_top3 = any(c.entry_id == case.expect for c in item.candidates[:3])
+            for group in groups:
+                count(group, "in_scope")
+                count(group, "correct" if ok else ("wrong" if status == "answered" else "not_answered"))
+                if in_top3:
+                    count(group, "top3")
+        if not ok:
+            misses.append(
+                {
+                    "q": case.q,
+                    "line": case.line,
+                    "expect": case.expect,
+                    "status": status,
+                    "best": best.entry_id if best else None,
+                    "score": round(best.score, 4) if best else 0.0,
+                }
+            )
+
+    def figures(group: Mapping[str, int]) -> dict[str, Any]:
+        return {
+            "cases": group["cases"],
+            "in_scope": group["in_scope"],
+            "out_of_scope": group["oos"],
+            "in_scope_accuracy": _ratio(group["correct"], group["in_scope"]),
+            "in_scope_wrong": _ratio(group["wrong"], group["in_scope"]),
+            "out_of_scope_recall": _ratio(group["oos_rejected"], group["oos"]),
+            "out_of_scope_answered": _ratio(group["oos_answered"], group["oos"]),
+            "out_of_scope_unanswered": _ratio(group["oos_unanswered"], group["oos"]),
+            "suggest_rate": _ratio(group["status:suggested"], group["cases"]),
+            "top3": _ratio(group["top3"], group["in_scope"]),
+        }
+
+    out = figures(totals["all"])
+    out["by_language"] = {
+        key.split(":", 1)[1]: figures(value) for key, value in sorted(totals.items()) if key.startswith("lang:")
+    }
+    if topics is not None:
+        out["by_topic"] = {
+            key.split(":", 1)[1]: figures(value) for key, value in sorted(totals.items()) if key.startswith("topic:")
+        }
+    out["settings"] = {
+        "answer_threshold": settings.answer_threshold,
+        "suggest_threshold": settings.suggest_threshold,
+        "margin": settings.margin,
+    }
+    out["misses"] = misses
+    return out
+
+
+def objective(figures: Mapping[str, Any]) -> float:
+    """What ``--tune`` maximises: right answers and rejected out-of-scope questions, minus wrong answers.
+
+    A wrong answer costs as much as a right one earns: an investor given a wrong figure is worse off than
+    one offered "did you mean" or handed to staff.
+    """
+    return float(figures["in_scope_accuracy"] + figures["out_of_scope_recall"] - figures["in_scope_wrong"])
+
+
+def _steps(lo: float, hi: float, step: float) -> list[float]:
+    count = round((hi - lo) / step)
+    return [round(lo + i * step, 4) for i in range(count + 1)]
+
+
+def tune(ranked: Sequence[Ranked], max_oos_answered: float = 0.05) -> MatchingConfig:
+    """Grid-search the thresholds and margin on ranked cases.
+
+    First the answer threshold and margin: the best ``objective`` among settings that answer at most
+    ``max_oos_answered`` of the out-of-scope questions (if none does, the best overall). Then the
+    suggest threshold, which only splits the rest between "did you mean" and a hand-off to staff:
+    the one maximising in-scope questions whose suggestions hold the right entry plus out-of-scope
+    questions handed straight to staff.
+    """
+    best: tuple[tuple[bool, float, float], MatchingConfig] | None = None
+    for answer, margin in itertools.product(_steps(0.2, 0.9, 0.01), _steps(0.0, 0.1, 0.01)):
+        settings = MatchingConfig(answer, answer, margin)
+        figures = report(ranked, settings)
+        # Ties go to the lower threshold, which answers more questions.
+        key = (figures["out_of_scope_answered"] <= max_oos_answered, round(objective(figures), 4), -answer)
+        if best is None or key > best[0]:
+            best = (key, settings)
+    assert best is not None
+    chosen = best[1]
+
+    def split_quality(suggest: float) -> tuple[float, float]:
+        settings = MatchingConfig(chosen.answer_threshold, suggest, chosen.margin)
+        helped = staff = in_scope = oos = 0
+        for item in ranked:
+            status, suggestions = decide(item.candidates, settings)
+            if item.case.expect is None:
+                oos += 1
+                staff += status == "unanswered"
+            else:
+                in_scope += 1
+                helped += status == "suggested" and any(c.entry_id == item.case.expect for c in suggestions)
+        return _ratio(helped, in_scope) + _ratio(staff, oos), -suggest
+
+    suggest = max(_steps(0.1, chosen.answer_threshold, 0.01), key=split_quality)
+    return MatchingConfig(chosen.answer_threshold, suggest, chosen.margin)
+
+
+def format_report(figures: Mapping[str, Any], max_misses: int = 40) -> str:
+    """The human-readable report."""
+    lines = [
+        f"cases: {figures['cases']} ({figures['in_scope']} in scope, {figures['out_of_scope']} out of scope)",
+        f"in-scope accuracy (answered with the right entry): {figures['in_scope_accuracy']:.1%}",
+        f"in-scope answered wrongly:                         {figures['in_scope_wrong']:.1%}",
+        f"out-of-scope rejection (not answered):             {figures['out_of_scope_recall']:.1%}"
+        f"  (handed straight to staff: {figures['out_of_scope_unanswered']:.1%})",
+        f"suggest rate (did-you-mean, all cases):            {figures['suggest_rate']:.1%}",
+        f"top-3 hit rate (in scope):                         {figures['top3']:.1%}",
+    ]
+    for title, key in (("by language", "by_language"), ("by topic", "by_topic")):
+        if key not in figures:
+            continue
+        lines.append(f"\n{title}:")
+        for name, group in figures[key].items():
+            lines.append(
+                f"  {name:<12} n={group['cases']:<4} accuracy {group['in_scope_accuracy']:.1%}  "
+                f"wrong {group['in_scope_wrong']:.1%}  oos rejected {group['out_of_scope_recall']:.1%}  "
+                f"top-3 {group['top3']:.1%}"
+            )
+    misses = figures["misses"]
+    if misses:
+        lines.append(f"\nmisses ({len(misses)}):")
+        for miss in misses[:max_misses]:
+            lines.append(
+                f"  line {miss['line']}: {miss['q']!r}: expected {miss['expect']}, got {miss['status']}"
+                f" (best {miss['best']} {miss['score']:.3f})"
+            )
+        if len(misses) > max_misses:
+            lines.append(f"  ... and {len(misses) - max_misses} more (use --json for all)")
+    return "\n".join(lines)

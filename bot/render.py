@@ -1,0 +1,207 @@
+"""Turning an entry into an answer in one language, with the period and source of every figure.
+
+``render_answer`` produces a plain-text ``Answer``; ``format_text`` (console) and ``format_html``
+(Telegram, everything escaped) lay it out. Figures are rendered from the one value in the fact, so
+both languages always agree.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.kb import LANGS, Entry, Figure, KnowledgeBase, Source
+
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+
+_QUALIFIER = {
+    "en": {
+        "exact": "{}",
+        "more_than": "more than {}",
+        "nearly": "nearly {}",
+        "about": "about {}",
+        "up_to": "up to {}",
+        "at_least": "at least {}",
+    },
+    "zh": {
+        "exact": "{}",
+        "more_than": "超过{}",
+        "nearly": "近{}",
+        "about": "约{}",
+        "up_to": "最高{}",
+        "at_least": "至少{}",
+    },
+}
+_LABELS = {
+    "en": {
+        "source": "Source",
+        "sources": "Sources",
+        "published": "published",
+        "unverified": "from a reprint, not yet verified by staff",
+        "earlier": "Earlier figures",
+        "fallback": "(No answer in English yet; here is the Chinese one.)",
+    },
+    "zh": {
+        "source": "来源",
+        "sources": "来源",
+        "published": "发布于",
+        "unverified": "转载来源，工作人员尚未核实",
+        "earlier": "此前数据",
+        "fallback": "（暂无中文答案，以下为英文答案。）",
+    },
+}
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    title: str
+    url: str
+    published: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An entry rendered for one language; ``fallback`` when it had to use the other language."""
+
+    entry_id: str
+    lang: str
+    requested_lang: str
+    title: str
+    body: str
+    sources: tuple[SourceLine, ...]
+
+    @property
+    def fallback(self) -> bool:
+        return self.lang != self.requested_lang
+
+
+def format_number(value: Decimal, lang: str) -> str:
+    """The number exactly as given: English with thousands separators, Chinese without."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    whole, _, fraction = text.partition(".")
+    negative = whole.startswith("-")
+    whole = whole.lstrip("-")
+    if lang == "en":
+        whole = f"{int(whole):,}"
+    return ("-" if negative else "") + whole + (f".{fraction}" if fraction else "")
+
+
+def figure_text(figure: Figure, lang: str) -> str:
+    """e.g. ``more than 5,000 companies`` / ``超过5000家企业``; Chinese units are scaled exactly."""
+    unit = figure.unit
+    if lang == "zh":
+        number = format_number(figure.value * unit.zh_scale, "zh")
+        text = f"{number}{unit.zh}"
+    else:
+        number = format_number(figure.value, "en")
+        text = number if not unit.en else f"{number}{'' if unit.attached else ' '}{unit.en}"
+    return _QUALIFIER[lang][figure.qualifier].format(text)
+
+
+def _period(figure: Figure, lang: str) -> str:
+    return figure.period.get(lang) or next(iter(figure.period.values()))
+
+
+def _source_line(source: Source, verified: bool) -> SourceLine:
+    return SourceLine(source.title, source.url, source.published, verified and not source.reprint)
+
+
+def _pick(texts: dict[str, str] | object, lang: str) -> tuple[str, str]:
+    assert isinstance(texts, dict)
+    if texts.get(lang):
+        return lang, texts[lang]
+    other = next(lg for lg in LANGS if texts.get(lg))
+    return other, texts[other]
+
+
+def _dedupe(lines: Iterable[SourceLine]) -> tuple[SourceLine, ...]:
+    seen: dict[str, SourceLine] = {}
+    for line in lines:
+        seen.setdefault(line.url, line)
+    return tuple(seen.values())
+
+
+def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
+    """Render ``entry`` in ``lang`` (or the other language when it has none)."""
+    if entry.kind == "fact":
+        return _render_fact(entry, lang)
+    text_lang, body = _pick(dict(entry.answer), lang)
+    sources: list[SourceLine] = []
+    if entry.source is not None:
+        sources.append(_source_line(entry.source, True))
+
+    def substitute(match: re.Match[str]) -> str:
+        fact = kb.entries[match.group(1)]
+        assert fact.figure is not None
+        sources.append(_source_line(fact.figure.source, fact.figure.verified))
+        return f"{figure_text(fact.figure, text_lang)} ({_period(fact.figure, text_lang)})"
+
+    body = " ".join(_PLACEHOLDER_RE.sub(substitute, body).split())
+    return Answer(entry.id, text_lang, lang, entry.headline(text_lang), body, _dedupe(sources))
+
+
+def _render_fact(entry: Entry, lang: str) -> Answer:
+    figure = entry.figure
+    assert figure is not None
+    text_lang, metric = _pick(dict(entry.metric), lang)
+    labels = _LABELS[text_lang]
+    colon = "：" if text_lang == "zh" else ": "
+    parts = [
+        f"{metric}（{_period(figure, text_lang)}）" if text_lang == "zh" else f"{metric} ({_period(figure, text_lang)})"
+    ]
+    parts[0] += f"{colon}{figure_text(figure, text_lang)}{'。' if text_lang == 'zh' else '.'}"
+    if entry.note:
+        note = entry.note.get(text_lang) or next(iter(entry.note.values()))
+        parts.append(note)
+    sources = [_source_line(figure.source, figure.verified)]
+    if entry.history:
+        older = []
+        for item in entry.history:
+            older.append(f"{figure_text(item, text_lang)} ({_period(item, text_lang)})")
+            sources.append(_source_line(item.source, item.verified))
+        separator = "；" if text_lang == "zh" else "; "
+        parts.append(f"{labels['earlier']}{colon}{separator.join(older)}{'。' if text_lang == 'zh' else '.'}")
+    joiner = "" if text_lang == "zh" else " "
+    return Answer(entry.id, text_lang, lang, entry.headline(text_lang), joiner.join(parts), _dedupe(sources))
+
+
+def _source_text(line: SourceLine, lang: str) -> str:
+    labels = _LABELS[lang]
+    flag = f" ({labels['unverified']})" if not line.verified else ""
+    return f"{line.title}, {labels['published']} {line.published}{flag}"
+
+
+def format_text(answer: Answer) -> str:
+    """Plain text for the console: body, then one line per source with its date and URL."""
+    labels = _LABELS[answer.requested_lang]
+    lines = []
+    if answer.fallback:
+        lines.append(labels["fallback"])
+    lines.append(answer.body)
+    for source in answer.sources:
+        lines.append(f"{labels['source']}: {_source_text(source, answer.requested_lang)} <{source.url}>")
+    return "\n".join(lines)
+
+
+def format_html(answer: Answer) -> str:
+    """Telegram HTML: every text from the knowledge base escaped, sources as links."""
+    labels = _LABELS[answer.requested_lang]
+    lines = []
+    if answer.fallback:
+        lines.append(f"<i>{html.escape(labels['fallback'])}</i>")
+    lines.append(f"<b>{html.escape(answer.title)}</b>")
+    lines.append(html.escape(answer.body))
+    if answer.sources:
+        label = labels["sources"] if len(answer.sources) > 1 else labels["source"]
+        links = [
+            f'<a href="{html.escape(s.url, quote=True)}">{html.escape(_source_text(s, answer.requested_lang))}</a>'
+            for s in answer.sources
+        ]
+        lines.append(f"\n<i>{html.escape(label)}:</i> " + "; ".join(links))
+    return "\n".join(lines)

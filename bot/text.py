@@ -1,0 +1,120 @@
+"""Text normalisation shared by the matcher and the knowledge-base checks.
+
+One ``Normalizer`` is built per knowledge-base load (it knows the synonym groups); phrasings are
+normalised once at index time and a query only normalises itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import opencc
+import rjieba
+
+# CJK Unified Ideographs (+ extension A and compatibility block): what makes a question Chinese.
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RE = re.compile(f"[{_HAN}]")
+_HAN_RUN_RE = re.compile(f"[{_HAN}]+")
+# Invisible characters that would split words: zero-width, bidi controls, BOM, soft hyphen.
+_INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def has_han(text: str) -> bool:
+    """True when the text contains a Chinese character."""
+    return _HAN_RE.search(text) is not None
+
+
+def detect_language(text: str) -> str:
+    """``zh`` for a question containing Chinese characters, else ``en``."""
+    return "zh" if has_han(text) else "en"
+
+
+def is_traditional(text: str) -> bool:
+    """True when converting to Simplified changes the text (it uses Traditional characters)."""
+    return has_han(text) and _t2s().convert(text) != text
+
+
+def _keep(char: str) -> bool:
+    # Letters, digits and marks carry meaning; '+' keeps "1+N" and "1+2" apart from "1 N".
+    return unicodedata.category(char)[0] in "LNM" or char == "+"
+
+
+def clean(text: str) -> str:
+    """NFKC, case folding, Traditional -> Simplified, punctuation to spaces, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", _INVISIBLE_RE.sub("", text)).casefold()
+    if has_han(text):
+        text = _t2s().convert(text)
+    text = "".join(c if _keep(c) else " " for c in text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+class Normalizer:
+    """Cleans text and maps synonyms to their canonical term; segments Chinese for token scorers."""
+
+    def __init__(self, synonym_groups: Iterable[Sequence[str]] = ()) -> None:
+        self._jieba = rjieba.Jieba()
+        replacements: dict[str, str] = {}
+        for group in synonym_groups:
+            cleaned = [clean(term) for term in group]
+            canonical = cleaned[0]
+            for term in cleaned:
+                if term and term != canonical:
+                    replacements.setdefault(term, canonical)
+            for term in cleaned:
+                # Teach the segmenter whole terms such as 经开区 so they stay one token.
+                if has_han(term) and " " not in term:
+                    self._jieba.add_word(term, 100_000, None)
+        self._replacements = replacements
+        self._pattern = self._compile(replacements)
+
+    @staticmethod
+    def _compile(replacements: dict[str, str]) -> re.Pattern[str] | None:
+        if not replacements:
+            return None
+        alternatives = []
+        # Longest first, so "beijing economic technological development area" wins over "beijing".
+        for term in sorted(replacements, key=len, reverse=True):
+            escaped = re.escape(term)
+            # Latin terms only match whole words; Chinese has no word boundaries to respect.
+            alternatives.append(escaped if has_han(term) else rf"(?<![^\W_]){escaped}(?![^\W_])")
+        return re.compile("|".join(alternatives))
+
+    def normalize(self, text: str) -> str:
+        """Cleaned text with every synonym replaced by its group's canonical term."""
+        text = clean(text)
+        if self._pattern is not None and text:
+            text = self._pattern.sub(lambda m: f" {self._replacements[m.group(0)]} ", text)
+            text = _SPACE_RE.sub(" ", text).strip()
+        return text
+
+    def tokens(self, normalized: str) -> list[str]:
+        """Words of a normalised text: Latin split on spaces, Chinese runs segmented by jieba."""
+        out: list[str] = []
+        for chunk in normalized.split(" "):
+            if not chunk:
+                continue
+            if not has_han(chunk):
+                out.append(chunk)
+                continue
+            position = 0
+            for run in _HAN_RUN_RE.finditer(chunk):
+                if run.start() > position:
+                    out.append(chunk[position : run.start()])
+                out.extend(w for w in self._jieba.cut(run.group(0), False) if w.strip())
+                position = run.end()
+            if position < len(chunk):
+                out.append(chunk[position:])
+        return out
+
+    def segmented(self, text: str) -> str:
+        """Normalised text with Chinese segmented into space-separated words."""
+        return " ".join(self.tokens(self.normalize(text)))

@@ -1,0 +1,30 @@
+"""Shared fixtures: the small knowledge base in tests/data/mini_kb and a fixed 'today'."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.kb import KnowledgeBase, load_knowledge_base
+
+DATA = Path(__file__).parent / "data"
+MINI_KB = DATA / "mini_kb"
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture
+def mini_kb() -> KnowledgeBase:
+    result = load_knowledge_base(MINI_KB, today=TODAY)
+    assert result.kb is not None, [str(i) for i in result.issues]
+    return result.kb
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    """A writable copy of the mini knowledge base."""
+    target = tmp_path / "faq"
+    shutil.copytree(MINI_KB, target)
+    return target

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PACKAGED_FAQ_DIR, Config, ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(environ={})
+    assert config == Config()
+    assert config.knowledge_dir == PACKAGED_FAQ_DIR
+
+
+def test_reads_config_yaml_in_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "matching: {margin: 0.1}\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(environ={}).matching.margin == 0.1
+
+
+def test_partial_file_keeps_other_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "staff: {admins: [1, 2]}\ntelegram: {webhook: {port: 9000}}\n"), environ={})
+    assert config.staff.admins == (1, 2)
+    assert config.telegram.webhook.port == 9000
+    assert config.telegram.webhook.listen == "0.0.0.0"
+    assert config.matching == Config().matching
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("matching: {answer_threshold: 2}\n", "matching.answer_threshold"),
+        ("matching: {margin: yes}\n", "matching.margin"),
+        ("limits: {questions_per_minute: 0}\n", "limits.questions_per_minute"),
+        ("telegram: {api_base_url: ftp://x}\n", "telegram.api_base_url"),
+        ("staff: {admins: [abc]}\n", "staff.admins"),
+        ("staff: {chat_id: group}\n", "staff.chat_id"),
+        ("telegram: {webhook: {port: 70000}}\n", "telegram.webhook.port"),
+        ("matching: {treshold: 0.5}\n", "matching.treshold"),
+        ("colour: blue\n", "colour"),
+        ("matching: 5\n", "matching"),
+        ("matching: {answer_threshold: 0.3, suggest_threshold: 0.6}\n", "matching.suggest_threshold"),
+    ],
+)
+def test_bad_value_names_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), environ={})
+    message = str(info.value)
+    assert f": {key}:" in message
+    assert "\n" not in message
+
+
+def test_invalid_yaml_gives_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"config.yaml:\d+: invalid YAML"):
+        load_config(write(tmp_path, "matching:\n  margin: [\n"), environ={})
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "nope.yaml", environ={})
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    path = write(tmp_path, "telegram: {token: from-file, api_base_url: 'http://a/bot'}\n")
+    config = load_config(path, environ={"TELEGRAM_BOT_TOKEN": "123:env", "TELEGRAM_API_BASE_URL": "http://b/bot"})
+    assert config.telegram.token == "123:env"
+    assert config.telegram.api_base_url == "http://b/bot"
+    with pytest.raises(ConfigError, match="TELEGRAM_API_BASE_URL"):
+        load_config(path, environ={"TELEGRAM_API_BASE_URL": "not a url"})
+
+
+def test_example_config_is_valid_and_complete() -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.yaml"
+    config = load_config(example, environ={})
+    # The example documents the defaults, so loading it changes nothing.
+    assert config == Config()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from bot.text import Normalizer, clean, detect_language, is_traditional
+
+
+def test_clean_folds_width_case_punctuation_and_traditional() -> None:
+    assert clean("ＢＤＡ’s  GDP？") == "bda s gdp"
+    assert clean("經開區的生物醫藥") == "经开区的生物医药"
+    assert clean("1+N policy!") == "1+n policy"
+
+
+def test_clean_strips_invisible_characters() -> None:
+    assert clean("bi\u200botech\u202e e\u2060town") == "biotech etown"
+
+
+def test_language_detection() -> None:
+    assert detect_language("How many companies?") == "en"
+    assert detect_language("BDA 有多少企业") == "zh"
+    assert is_traditional("經開區有多少企業")
+    assert not is_traditional("经开区有多少企业")
+    assert not is_traditional("hello")
+
+
+def test_synonyms_map_to_canonical_across_languages() -> None:
+    normalizer = Normalizer([["etown", "e-town", "bda", "亦庄", "经开区", "beijing economic technological development area"]])
+    assert normalizer.normalize("BDA GDP") == "etown gdp"
+    assert normalizer.normalize("E-Town gdp") == "etown gdp"
+    assert normalizer.normalize("亦庄GDP") == "etown gdp"
+    assert normalizer.normalize("經開區") == "etown"
+    assert normalizer.normalize("Beijing Economic-Technological Development Area") == "etown"
+    # Whole words only: "bdaxyz" is not "bda".
+    assert normalizer.normalize("bdaxyz") == "bdaxyz"
+
+
+def test_segmentation_of_chinese() -> None:
+    normalizer = Normalizer([["etown", "经开区"]])
+    tokens = normalizer.tokens(normalizer.normalize("经开区生物医药企业有多少"))
+    assert tokens[0] == "etown"
+    assert "企业" in tokens
+    assert normalizer.segmented("") == ""
