@@ -22,19 +22,20 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
-from bot.text import Normalizer, detect_language
+from bot.text import Normalizer, detect_language, has_han
 
 Status = Literal["answered", "suggested", "unanswered"]
 
 MAX_QUERY_CHARS = 1000  # longer questions are matched on a truncated copy
 RERANK = 10  # candidates re-ranked with rapidfuzz
 SUGGESTIONS = 3
+TYPO_SIMILARITY = 80  # rapidfuzz ratio from which an unknown word counts as a misspelling of a known one
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,12 @@ class Weights:
     word: float = 1.5  # weight of word uni/bigram features
     nearest: float = 0.5  # best single phrasing's cosine
     centroid: float = 0.8  # cosine to the mean of the entry's phrasings
-    fuzzy: float = 0.5  # rapidfuzz token_sort_ratio / 100 against the entry's best phrasing
+    fuzzy: float = 0.2  # rapidfuzz token_sort_ratio / 100 against the entry's best phrasing
     char_ngrams: tuple[int, int] = (2, 4)
     max_df: float = 0.5  # drop n-grams found in more than this share of phrasings
     shortlist: int = 50  # phrasings re-ranked with rapidfuzz
+    coverage: float = 1.0  # how much the share of the question's words known to the entry scales the score
+    coverage_power: float = 2.0  # >1 punishes a single unknown key word ("rents", "Suzhou") harder
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,9 @@ class Matcher:
         normalizer: Normalizer | None = None,
         settings: MatchingConfig | None = None,
         weights: Weights | None = None,
+        context: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary."""
         self.normalizer = normalizer or Normalizer()
         self.settings = settings or MatchingConfig()
         self.weights = weights or Weights()
@@ -168,6 +173,23 @@ class Matcher:
             shape=(len(self.entry_ids), len(pairs)),
         )
         self._centroids_t = l2_normalize(membership @ matrix).T.tocsr().astype(np.float32)
+        # Vocabulary coverage: the words each entry knows (phrasings and its answer text), weighted by idf.
+        # A near-domain question ("office rents in BDA") shares the domain words but not its key word.
+        vocabularies: list[set[str]] = [set() for _ in self.entry_ids]
+        for entry_index, text in zip(self.owner, self.normalized, strict=True):
+            vocabularies[entry_index].update(text.split())
+        for entry_id, text in context:
+            if entry_id in index_of:
+                vocabularies[index_of[entry_id]].update(self.normalizer.segmented(text).split())
+        self._vocab = [frozenset(v) for v in vocabularies]
+        # Chinese paraphrases often segment differently (配套 vs 配套资金): character bigrams let a word
+        # count as known when its bigrams appear in the entry's text.
+        self._han_grams = [frozenset(g for word in v if has_han(word) for g in _han_grams(word)) for v in vocabularies]
+        self._vocab_lists = [sorted(v) for v in vocabularies]
+        self._token_idf = {
+            token: float(word.idf_[column]) for token, column in word.vocabulary_.items() if " " not in token
+        }
+        self._unknown_idf = float(word.idf_.max())
 
     @classmethod
     def from_knowledge_base(
@@ -175,11 +197,14 @@ class Matcher:
     ) -> Matcher:
         """Index every phrasing (and keyword) of every askable entry."""
         items: list[tuple[str, str]] = []
+        context: list[tuple[str, str]] = []
         for entry in kb.matchable():
             for texts in entry.questions.values():
                 items.extend((entry.id, text) for text in texts)
             items.extend((entry.id, keyword) for keyword in entry.keywords)
-        return cls(items, Normalizer(kb.synonyms), settings, weights)
+            context.extend((entry.id, text) for text in (*entry.answer.values(), *entry.metric.values()))
+            context.extend((entry.id, text) for text in entry.note.values())
+        return cls(items, Normalizer(kb.synonyms), settings, weights, context)
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Cosine of the query to every phrasing and to every entry centroid."""
@@ -220,8 +245,13 @@ class Matcher:
             if entry_index not in best_phrase or phrase_scores[index] > phrase_scores[best_phrase[entry_index]]:
                 best_phrase[entry_index] = int(index)
         fused = (coarse + w.fuzzy * fuzzy) / (w.nearest + w.centroid + w.fuzzy)
+        top = _top(fused, max(limit, RERANK))
+        token_weights = {t: self._token_idf.get(t, self._unknown_idf) for t in set(normalized.split())}
+        for entry_index in top:
+            covered = self._coverage(token_weights, int(entry_index))
+            fused[entry_index] *= 1.0 - w.coverage + w.coverage * covered**w.coverage_power
         results: list[Candidate] = []
-        for entry_index in _top(fused, limit):
+        for entry_index in top[np.argsort(-fused[top], kind="stable")][:limit]:
             if coarse[entry_index] <= 0:
                 continue
             phrase = best_phrase.get(int(entry_index))
@@ -232,11 +262,40 @@ class Matcher:
             results.append(Candidate(self.entry_ids[entry_index], float(fused[entry_index]), self.phrasings[phrase]))
         return results
 
+    def _coverage(self, token_weights: dict[str, float], entry_index: int) -> float:
+        """Share of the question's idf weight found in the entry's vocabulary (typos count partly)."""
+        total = sum(token_weights.values())
+        if total <= 0:
+            return 0.0
+        vocab = self._vocab[entry_index]
+        covered = 0.0
+        for token, weight in token_weights.items():
+            if token in vocab:
+                covered += weight
+            elif has_han(token):
+                grams = _han_grams(token)
+                if grams:
+                    covered += weight * sum(g in self._han_grams[entry_index] for g in grams) / len(grams)
+            elif len(token) >= 4:
+                best = process.extractOne(
+                    token, self._vocab_lists[entry_index], scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY
+                )
+                if best is not None:
+                    covered += weight * best[1] / 100.0
+        return covered / total
+
     def match(self, question: str, settings: MatchingConfig | None = None) -> Match:
         """Rank and decide; ``settings`` overrides the thresholds (used by ``eval --tune``)."""
         candidates = tuple(self.rank(question))
         status, suggestions = decide(candidates, settings or self.settings)
         return Match(question, detect_language(question), status, candidates, suggestions)
+
+
+def _han_grams(word: str) -> list[str]:
+    """Character bigrams of a Chinese word (the character itself for a one-character word)."""
+    if len(word) == 1:
+        return [word]
+    return [word[i : i + 2] for i in range(len(word) - 1)]
 
 
 def _sort_tokens(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -96,8 +96,11 @@ def figure_text(figure: Figure, lang: str) -> str:
     """e.g. ``more than 5,000 companies`` / ``超过5000家企业``; Chinese units are scaled exactly."""
     unit = figure.unit
     if lang == "zh":
-        number = format_number(figure.value * unit.zh_scale, "zh")
-        text = f"{number}{unit.zh}"
+        value = figure.value * unit.zh_scale
+        zh_unit = unit.zh
+        if zh_unit == "万元" and value >= 10000:
+            value, zh_unit = value / 10000, "亿元"  # 10000万元 reads as 1亿元; exact decimal division
+        text = f"{format_number(value, 'zh')}{zh_unit}"
     else:
         number = format_number(figure.value, "en")
         text = number if not unit.en else f"{number}{'' if unit.attached else ' '}{unit.en}"
@@ -108,12 +111,15 @@ def _period(figure: Figure, lang: str) -> str:
     return figure.period.get(lang) or next(iter(figure.period.values()))
 
 
+def _with_period(text: str, period: str, lang: str) -> str:
+    return f"{text}（{period}）" if lang == "zh" else f"{text} ({period})"
+
+
 def _source_line(source: Source, verified: bool) -> SourceLine:
     return SourceLine(source.title, source.url, source.published, verified and not source.reprint)
 
 
-def _pick(texts: dict[str, str] | object, lang: str) -> tuple[str, str]:
-    assert isinstance(texts, dict)
+def _pick(texts: Mapping[str, str], lang: str) -> tuple[str, str]:
     if texts.get(lang):
         return lang, texts[lang]
     other = next(lg for lg in LANGS if texts.get(lg))
@@ -131,7 +137,7 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
     """Render ``entry`` in ``lang`` (or the other language when it has none)."""
     if entry.kind == "fact":
         return _render_fact(entry, lang)
-    text_lang, body = _pick(dict(entry.answer), lang)
+    text_lang, body = _pick(entry.answer, lang)
     sources: list[SourceLine] = []
     if entry.source is not None:
         sources.append(_source_line(entry.source, True))
@@ -140,7 +146,7 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
         fact = kb.entries[match.group(1)]
         assert fact.figure is not None
         sources.append(_source_line(fact.figure.source, fact.figure.verified))
-        return f"{figure_text(fact.figure, text_lang)} ({_period(fact.figure, text_lang)})"
+        return _with_period(figure_text(fact.figure, text_lang), _period(fact.figure, text_lang), text_lang)
 
     body = " ".join(_PLACEHOLDER_RE.sub(substitute, body).split())
     return Answer(entry.id, text_lang, lang, entry.headline(text_lang), body, _dedupe(sources))
@@ -149,7 +155,7 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
 def _render_fact(entry: Entry, lang: str) -> Answer:
     figure = entry.figure
     assert figure is not None
-    text_lang, metric = _pick(dict(entry.metric), lang)
+    text_lang, metric = _pick(entry.metric, lang)
     labels = _LABELS[text_lang]
     colon = "：" if text_lang == "zh" else ": "
     parts = [
@@ -163,7 +169,7 @@ def _render_fact(entry: Entry, lang: str) -> Answer:
     if entry.history:
         older = []
         for item in entry.history:
-            older.append(f"{figure_text(item, text_lang)} ({_period(item, text_lang)})")
+            older.append(_with_period(figure_text(item, text_lang), _period(item, text_lang), text_lang))
             sources.append(_source_line(item.source, item.verified))
         separator = "；" if text_lang == "zh" else "; "
         parts.append(f"{labels['earlier']}{colon}{separator.join(older)}{'。' if text_lang == 'zh' else '.'}")

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import opencc
 import rjieba
+import Stemmer
 
 # CJK Unified Ideographs (+ extension A and compatibility block): what makes a question Chinese.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -62,6 +63,8 @@ class Normalizer:
 
     def __init__(self, synonym_groups: Iterable[Sequence[str]] = ()) -> None:
         self._jieba = rjieba.Jieba()
+        # Snowball stemming for Latin words ("incentives" ~ "incentive"); measured +1-2 points.
+        self._stem = lru_cache(maxsize=65536)(Stemmer.Stemmer("english").stemWord)
         replacements: dict[str, str] = {}
         for group in synonym_groups:
             cleaned = [clean(term) for term in group]
@@ -103,16 +106,16 @@ class Normalizer:
             if not chunk:
                 continue
             if not has_han(chunk):
-                out.append(chunk)
+                out.append(self._stem(chunk))
                 continue
             position = 0
             for run in _HAN_RUN_RE.finditer(chunk):
                 if run.start() > position:
-                    out.append(chunk[position : run.start()])
+                    out.append(self._stem(chunk[position : run.start()]))
                 out.extend(w for w in self._jieba.cut(run.group(0), False) if w.strip())
                 position = run.end()
             if position < len(chunk):
-                out.append(chunk[position:])
+                out.append(self._stem(chunk[position:]))
         return out
 
     def segmented(self, text: str) -> str:

@@ -22,7 +22,9 @@ def test_language_detection() -> None:
 
 
 def test_synonyms_map_to_canonical_across_languages() -> None:
-    normalizer = Normalizer([["etown", "e-town", "bda", "亦庄", "经开区", "beijing economic technological development area"]])
+    normalizer = Normalizer(
+        [["etown", "e-town", "bda", "亦庄", "经开区", "beijing economic technological development area"]]
+    )
     assert normalizer.normalize("BDA GDP") == "etown gdp"
     assert normalizer.normalize("E-Town gdp") == "etown gdp"
     assert normalizer.normalize("亦庄GDP") == "etown gdp"

@@ -1,0 +1,148 @@
+"""The command line as users and scripts call it (in process via main(), and once as a real process)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import MINI_KB
+
+ASK_KEYS = {"question", "lang", "status", "entry_id", "score", "answer", "best", "suggestions"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _no_local_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+
+
+def test_ask_json_interface(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", "--faq", str(MINI_KB), "--json", "how many biotech companies in BDA?")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == ASK_KEYS
+    assert data["status"] == "answered"
+    assert data["entry_id"] == "companies"
+    assert data["best"] == {"entry_id": "companies", "score": data["score"]}
+    assert "more than 5,000" in data["answer"]
+    assert data["lang"] == "en"
+
+
+def test_ask_unanswered_json(capsys: pytest.CaptureFixture[str]) -> None:
+    _code, out, _ = run(capsys, "ask", "--faq", str(MINI_KB), "--json", "qqq zzz")
+    data = json.loads(out)
+    assert (data["status"], data["entry_id"], data["answer"], data["suggestions"]) == ("unanswered", None, None, [])
+
+
+def test_ask_streams_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("亦庄有多少生物企业\n\nsupport policy list\n"))
+    code, out, _ = run(capsys, "ask", "--faq", str(MINI_KB), "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 2
+    assert lines[0]["lang"] == "zh"
+    assert all(set(line) == ASK_KEYS for line in lines)
+
+
+def test_global_config_option_before_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "strict.yaml"
+    config.write_text(f"faq_dir: {MINI_KB}\nmatching: {{answer_threshold: 1.0, suggest_threshold: 0.99}}\n")
+    code, out, _ = run(capsys, "--config", str(config), "ask", "--json", "how many biotech companies in BDA?")
+    assert code == 0
+    assert json.loads(out)["status"] == "unanswered"
+
+
+def test_bad_config_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("matching: {margin: lots}\n")
+    code, _out, err = run(capsys, "--config", str(config), "check")
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "matching.margin" in err
+
+
+def test_check_ok_prints_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--faq", str(MINI_KB))
+    assert code == 0
+    assert "OK" in out and "overview" in out and "total" in out
+
+
+def test_check_reports_errors_exit_1(capsys: pytest.CaptureFixture[str], kb_copy: Path) -> None:
+    (kb_copy / "bad.yaml").write_text("- id: x\n  questions: {en: [a b c]}\n")
+    code, _, err = run(capsys, "check", "--faq", str(kb_copy))
+    assert code == 1
+    assert "faq/bad.yaml:1: x: missing field 'answer'" in err
+    assert "Traceback" not in err
+
+
+def test_ask_with_broken_kb_fails_cleanly(capsys: pytest.CaptureFixture[str], kb_copy: Path) -> None:
+    (kb_copy / "bad.yaml").write_text("- id: [unclosed\n")
+    code, _, err = run(capsys, "ask", "--faq", str(kb_copy), "hello")
+    assert code == 1
+    assert "YAML error" in err and "Traceback" not in err
+
+
+def test_eval_json_and_tune(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "- {q: 'how many biotech firms in bda', expect: companies}\n"
+        "- {q: 'bda support policies list', expect: policy-list}\n"
+        "- {q: 'weather in paris tomorrow', expect: null}\n"
+    )
+    code, out, _ = run(capsys, "eval", "--cases", str(cases), "--faq", str(MINI_KB), "--tune", "--json")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("in_scope_accuracy", "out_of_scope_recall", "suggest_rate", "top3", "cases", "tuned"):
+        assert key in data
+    assert data["cases"] == 3
+    assert set(data["tuned"]) == {"answer_threshold", "suggest_threshold", "margin"}
+    assert data["in_scope_accuracy"] == 1.0 and data["out_of_scope_recall"] == 1.0
+
+
+def test_eval_unknown_expected_id(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {q: x, expect: no-such-entry}\n")
+    code, _, err = run(capsys, "eval", "--cases", str(cases), "--faq", str(MINI_KB))
+    assert code == 1 and "no-such-entry" in err
+
+
+def test_shell_logs_to_database(tmp_path: Path) -> None:
+    """The real console script, as `make run` starts it without a token."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"faq_dir: {MINI_KB}\ndatabase: {tmp_path / 'db' / 'log.sqlite3'}\n"
+        "matching: {answer_threshold: 0.5, suggest_threshold: 0.45, margin: 0.05}\n"
+    )
+    stdin = "how many biotech companies in BDA?\nwhat are office rents\n/topics\n1\n1\n/lang\n/bogus\n/quit\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "shell"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "more than 5,000 companies" in out
+    assert "passed your question" in out
+    assert "Overview" in out  # topics listed
+    assert "语言已切换为中文" in out
+    assert "未知命令" in out
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "db" / "log.sqlite3") as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM questions ORDER BY id")]
+        queued = db.execute("SELECT text FROM unanswered").fetchall()
+    assert statuses == ["answered", "unanswered"]
+    assert queued == [("what are office rents",)]

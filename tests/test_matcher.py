@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.config import MatchingConfig
+from bot.kb import KnowledgeBase
+from bot.matcher import Candidate, Matcher, decide
+
+
+@pytest.fixture
+def matcher(mini_kb: KnowledgeBase) -> Matcher:
+    return Matcher.from_knowledge_base(mini_kb)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how many biotech companies are there in bda", "companies"),
+        ("Number of biotech firms in Yizhuang?", "companies"),
+        ("亦庄生物医药企业有多少家", "companies"),
+        ("經開區有多少家生物醫藥企業？", "companies"),  # Traditional
+        ("whats in the suport policy list", "policy-list"),  # typos
+        ("经开区支持政策清单", "policy-list"),
+        ("1+N policies", "english-only"),
+    ],
+)
+def test_ranks_the_right_entry_first(matcher: Matcher, question: str, expected: str) -> None:
+    ranked = matcher.rank(question)
+    assert ranked[0].entry_id == expected, ranked
+    assert 0 < ranked[0].score <= 1
+
+
+def test_scores_are_ordered_and_bounded(matcher: Matcher) -> None:
+    ranked = matcher.rank("support policy list for biotech companies")
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= s <= 1 for s in scores)
+    assert len({c.entry_id for c in ranked}) == len(ranked)
+
+
+def test_nonsense_and_empty_questions(matcher: Matcher) -> None:
+    assert matcher.rank("") == []
+    assert matcher.rank("?!…") == []
+    match = matcher.match("zzzz qqqq")
+    assert match.status == "unanswered"
+    assert match.entry_id is None
+
+
+def test_unrelated_question_is_not_answered(matcher: Matcher) -> None:
+    assert matcher.match("what is the weather in paris tomorrow").status != "answered"
+
+
+def test_long_question_is_truncated_not_rejected(matcher: Matcher) -> None:
+    question = "How many biotech companies are in E-Town? " + "blah " * 2000
+    assert matcher.rank(question)  # no exception, still ranked
+
+
+def test_word_subset_does_not_score_perfectly(matcher: Matcher) -> None:
+    # token_set_ratio would give 100 here; the fused score must not.
+    assert matcher.rank("companies")[0].score < 0.9
+
+
+def c(entry_id: str, score: float) -> Candidate:
+    return Candidate(entry_id, score, "")
+
+
+def test_decide_answer_needs_threshold_and_margin() -> None:
+    settings = MatchingConfig(answer_threshold=0.6, suggest_threshold=0.3, margin=0.1)
+    assert decide([c("a", 0.8), c("b", 0.5)], settings) == ("answered", ())
+    status, suggestions = decide([c("a", 0.8), c("b", 0.75), c("x", 0.2)], settings)
+    assert status == "suggested"
+    assert [s.entry_id for s in suggestions] == ["a", "b"]  # below suggest_threshold is dropped
+    assert decide([c("a", 0.5), c("b", 0.1)], settings)[0] == "suggested"
+    assert decide([c("a", 0.2)], settings) == ("unanswered", ())
+    assert decide([], settings) == ("unanswered", ())
+    many = [c(str(i), 0.5) for i in range(6)]
+    assert len(decide(many, settings)[1]) == 3
+
+
+def test_index_needs_phrasings() -> None:
+    with pytest.raises(ValueError, match="without phrasings"):
+        Matcher([])

@@ -1,0 +1,42 @@
+"""Quality on the labelled dev set (tests/data/eval.yaml) with the shipped knowledge base and defaults.
+
+The floors are the figures reached when they were last raised (see benchmarks/README.md): quality may
+only go up. Raise them when the knowledge base or matcher improves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
+from bot.evaluate import load_cases, rank_all, report
+from bot.kb import load_knowledge_base
+from bot.matcher import Matcher
+
+EVAL = Path(__file__).parent / "data" / "eval.yaml"
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, Any]:
+    kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
+    assert kb is not None
+    cases = load_cases(EVAL, set(kb.entries))
+    return report(rank_all(Matcher.from_knowledge_base(kb), cases), MatchingConfig())
+
+
+def test_dev_set_size_and_languages(figures: dict[str, Any]) -> None:
+    assert figures["in_scope"] >= 200
+    assert figures["out_of_scope"] >= 60
+    by_language = figures["by_language"]
+    assert isinstance(by_language, dict)
+    assert set(by_language) == {"en", "zh-Hans", "zh-Hant"}
+
+
+def test_quality_floors(figures: dict[str, Any]) -> None:
+    assert figures["in_scope_accuracy"] >= 0.82
+    assert figures["in_scope_wrong"] <= 0.01
+    assert figures["out_of_scope_answered"] <= 0.05
+    assert figures["top3"] >= 0.98
