@@ -27,7 +27,7 @@ class MatchingConfig:
     """Decision thresholds on the matcher's 0..1 score (calibrated with ``etown-bot eval --tune``)."""
 
     answer_threshold: float = 0.26
-    suggest_threshold: float = 0.26
+    suggest_threshold: float = 0.12
     margin: float = 0.04
 
 

@@ -183,8 +183,9 @@ def tune(ranked: Sequence[Ranked], max_oos_answered: float = 0.05) -> MatchingCo
     First the answer threshold and margin: the best ``objective`` among settings that answer at most
     ``max_oos_answered`` of the out-of-scope questions (if none does, the best overall). Then the
     suggest threshold, which only splits the rest between "did you mean" and a hand-off to staff:
-    the one maximising in-scope questions whose suggestions hold the right entry plus out-of-scope
-    questions handed straight to staff.
+    the one maximising in-scope questions whose suggestions hold the right entry plus half the
+    out-of-scope questions handed straight to staff (half: an out-of-scope question shown suggestions
+    still reaches staff through "None of these", one tap later).
     """
     best: tuple[tuple[bool, float, float], MatchingConfig] | None = None
     for answer, margin in itertools.product(_steps(0.2, 0.9, 0.01), _steps(0.0, 0.1, 0.01)):
@@ -208,7 +209,7 @@ def tune(ranked: Sequence[Ranked], max_oos_answered: float = 0.05) -> MatchingCo
             else:
                 in_scope += 1
                 helped += status == "suggested" and any(c.entry_id == item.case.expect for c in suggestions)
-        return _ratio(helped, in_scope) + _ratio(staff, oos), -suggest
+        return _ratio(helped, in_scope) + 0.5 * _ratio(staff, oos), -suggest
 
     suggest = max(_steps(0.1, chosen.answer_threshold, 0.01), key=split_quality)
     return MatchingConfig(chosen.answer_threshold, suggest, chosen.margin)

@@ -629,8 +629,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"
-    server_version = "nginx/1.18.0"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        """Telegram's front end announces itself as nginx."""
+        return "nginx/1.18.0"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request logging."""
@@ -1056,10 +1058,8 @@ class FakeBotAPI:
     def push_update(self, update: JSONDict) -> int:
         """Queue an update for getUpdates; assigns ``update_id`` if missing. Returns the id."""
         with self._cond:
-            update = dict(update)
-            if "update_id" not in update:
-                update["update_id"] = self._next_update_id
-            update_id = int(update["update_id"])
+            update_id = int(update.get("update_id", self._next_update_id))
+            update = {"update_id": update_id, **{k: v for k, v in update.items() if k != "update_id"}}
             self._next_update_id = max(self._next_update_id, update_id + 1)
             self._remember(update)
             self._updates.append(update)

@@ -42,7 +42,9 @@ async def test_get_me(api: FakeBotAPI) -> None:
     async with make_bot(api) as bot:  # initialize() already calls getMe
         me = await bot.get_me()
     assert me.username == "etown_test_bot"
-    assert me.is_bot and me.supports_inline_queries and me.can_join_groups
+    assert me.is_bot
+    assert me.supports_inline_queries
+    assert me.can_join_groups
     assert me.id == int(api.token.split(":")[0])
     assert [c.method for c in api.calls] == ["getMe", "getMe"]
 
@@ -54,9 +56,12 @@ async def test_send_message_form_encoded_and_with_keyboard(api: FakeBotAPI) -> N
         second = await bot.send_message(42, "pick", reply_markup=keyboard("pick:1"))
         other = await bot.send_message(7, "elsewhere")
     assert (first.message_id, second.message_id, other.message_id) == (1, 2, 1)
-    assert first.chat.id == 42 and first.chat.type == "private"
-    assert first.from_user is not None and first.from_user.username == "etown_test_bot"
-    assert first.text == "hello" and isinstance(first.date, dt.datetime)
+    assert first.chat.id == 42
+    assert first.chat.type == "private"
+    assert first.from_user is not None
+    assert first.from_user.username == "etown_test_bot"
+    assert first.text == "hello"
+    assert isinstance(first.date, dt.datetime)
     assert second.reply_markup == keyboard("pick:1")
     call = api.calls_to("sendMessage")[1]
     assert call.content_type == "application/x-www-form-urlencoded"
@@ -128,7 +133,8 @@ async def test_rate_limit_and_server_errors(api: FakeBotAPI) -> None:
             await bot.send_message(1, "b")
         assert (await bot.send_message(1, "c")).message_id == 1
     first = api.calls_to("sendMessage")[0]
-    assert first.status == 429 and first.response is not None
+    assert first.status == 429
+    assert first.response is not None
     assert first.response["parameters"] == {"retry_after": 3}
 
 
@@ -158,9 +164,12 @@ async def test_get_updates_long_poll_and_offset(api: FakeBotAPI) -> None:
         updates = await bot.get_updates(timeout=5, allowed_updates=["message", "callback_query"])
         assert [u.update_id for u in updates] == [first]
         message = updates[0].message
-        assert message is not None and message.text == "/start hello"
-        assert message.entities[0].type == "bot_command" and message.entities[0].length == 6
-        assert message.from_user is not None and message.from_user.language_code == "en"
+        assert message is not None
+        assert message.text == "/start hello"
+        assert message.entities[0].type == "bot_command"
+        assert message.entities[0].length == 6
+        assert message.from_user is not None
+        assert message.from_user.language_code == "en"
         assert api.allowed_updates == ["message", "callback_query"]
 
         # Without a new offset the same update is delivered again.
@@ -188,7 +197,8 @@ async def test_get_updates_long_poll_and_offset(api: FakeBotAPI) -> None:
 async def test_webhook_conflicts_with_polling(api: FakeBotAPI) -> None:
     async with make_bot(api) as bot:
         assert await bot.set_webhook("https://example.org/hook")
-        assert api.webhook is not None and api.webhook["url"] == "https://example.org/hook"
+        assert api.webhook is not None
+        assert api.webhook["url"] == "https://example.org/hook"
         with pytest.raises(Conflict):
             await bot.get_updates(timeout=0)
         api.push_update(api.message_update(1, "old"))
@@ -204,10 +214,14 @@ async def test_send_document_multipart_round_trip(api: FakeBotAPI) -> None:
             9, document=payload, filename="報告 report.bin", caption="<i>Q3</i>", parse_mode="HTML"
         )
         photo = await bot.send_photo(9, photo=b"\x89PNG fake", caption="chart")
-    assert sent.document is not None and sent.document.file_name == "報告 report.bin"
+    assert sent.document is not None
+    assert sent.document.file_name == "報告 report.bin"
     assert sent.document.file_size == len(payload)
-    assert sent.caption == "Q3" and sent.caption_entities[0].type == "italic"
-    assert photo.photo and photo.caption == "chart" and photo.message_id == 2
+    assert sent.caption == "Q3"
+    assert sent.caption_entities[0].type == "italic"
+    assert photo.photo
+    assert photo.caption == "chart"
+    assert photo.message_id == 2
     assert api.calls_to("sendDocument")[0].content_type == "multipart/form-data"
     document, picture = api.uploads(9)
     assert (document.method, document.filename, document.data, document.caption) == (
@@ -226,18 +240,22 @@ async def test_callback_query_answer_and_edits(api: FakeBotAPI) -> None:
         api.push_update(api.callback_update(3, "more"))
         (update,) = await bot.get_updates(timeout=2)
         query = update.callback_query
-        assert query is not None and query.data == "more"
-        assert query.message is not None and query.message.message_id == menu.message_id
+        assert query is not None
+        assert query.data == "more"
+        assert query.message is not None
+        assert query.message.message_id == menu.message_id
         assert await bot.answer_callback_query(query.id, text="Loading…")
         with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await bot.answer_callback_query(query.id)
 
         edited = await bot.edit_message_text("menu, page 2", chat_id=3, message_id=menu.message_id)
-        assert isinstance(edited, telegram.Message) and edited.reply_markup is None  # no markup given: removed
+        assert isinstance(edited, telegram.Message)
+        assert edited.reply_markup is None
         with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
             await bot.edit_message_text("menu, page 2", chat_id=3, message_id=menu.message_id)
         restored = await bot.edit_message_reply_markup(3, menu.message_id, reply_markup=keyboard("back"))
-        assert isinstance(restored, telegram.Message) and restored.reply_markup == keyboard("back")
+        assert isinstance(restored, telegram.Message)
+        assert restored.reply_markup == keyboard("back")
         with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
             await bot.edit_message_text("x", chat_id=3, message_id=99)
     assert api.answers("answerCallbackQuery")[0]["text"] == "Loading…"
@@ -249,13 +267,15 @@ async def test_answer_inline_query(api: FakeBotAPI) -> None:
     api.push_update(api.inline_update(8, "biotech"))
     async with make_bot(api) as bot:
         (update,) = await bot.get_updates(timeout=2)
-        assert update.inline_query is not None and update.inline_query.query == "biotech"
+        assert update.inline_query is not None
+        assert update.inline_query.query == "biotech"
         result = InlineQueryResultArticle("r1", "E-Town", InputTextMessageContent("Beijing E-Town"))
         assert await bot.answer_inline_query(update.inline_query.id, [result], cache_time=0)
         with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await bot.answer_inline_query("12345", [result])
     (answer,) = api.answers("answerInlineQuery")
-    assert answer["results"][0]["id"] == "r1" and answer["cache_time"] == 0
+    assert answer["results"][0]["id"] == "r1"
+    assert answer["cache_time"] == 0
 
 
 @pytest.mark.asyncio
@@ -296,7 +316,8 @@ def test_raw_http_json_get_and_unknown_method(api: FakeBotAPI) -> None:
     url = f"{api.base_url}{api.token}"
     with httpx.Client(timeout=5) as client:
         sent = client.post(f"{url}/sendMessage", json={"chat_id": "12", "text": "json body"})
-        assert sent.status_code == 200 and sent.json()["result"]["text"] == "json body"
+        assert sent.status_code == 200
+        assert sent.json()["result"]["text"] == "json body"
         assert client.get(f"{url}/getMe").json()["result"]["username"] == "etown_test_bot"
         got = client.get(f"{url}/sendmessage", params={"chat_id": 12, "text": "via GET"})
         assert got.json()["result"]["message_id"] == 2  # method names are case-insensitive
@@ -305,9 +326,11 @@ def test_raw_http_json_get_and_unknown_method(api: FakeBotAPI) -> None:
         assert missing.json() == {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         api.fail_next("getMe", status=429, retry_after=7)
         limited = client.get(f"{url}/getMe")
-        assert limited.status_code == 429 and limited.json()["parameters"] == {"retry_after": 7}
+        assert limited.status_code == 429
+        assert limited.json()["parameters"] == {"retry_after": 7}
         bad = client.post(f"{api.base_url}nonsense/getMe")
-        assert bad.status_code == 401 and bad.json()["description"] == "Unauthorized"
+        assert bad.status_code == 401
+        assert bad.json()["description"] == "Unauthorized"
 
 
 def test_update_builders_parse_as_ptb_updates(api: FakeBotAPI) -> None:
@@ -320,16 +343,22 @@ def test_update_builders_parse_as_ptb_updates(api: FakeBotAPI) -> None:
     api.push_update(api.channel_post_update("news"))
     updates = [telegram.Update.de_json(u, bot) for u in api.pending_updates]
     group, reply, sticker, photo, edited, post = updates
-    assert group.effective_chat is not None and group.effective_chat.type == "supergroup"
+    assert group.effective_chat is not None
+    assert group.effective_chat.type == "supergroup"
     assert group.message is not None
     assert [e.type for e in group.message.entities] == ["mention", "bot_command"]
-    assert reply.message is not None and reply.message.reply_to_message is not None
+    assert reply.message is not None
+    assert reply.message.reply_to_message is not None
     assert reply.message.reply_to_message.text == group.message.text
-    assert sticker.message is not None and sticker.message.sticker is not None
-    assert photo.message is not None and len(photo.message.photo) == 3
+    assert sticker.message is not None
+    assert sticker.message.sticker is not None
+    assert photo.message is not None
+    assert len(photo.message.photo) == 3
     assert photo.message.caption_entities[0].type == "url"
-    assert edited.edited_message is not None and edited.edited_message.message_id == 2
-    assert post.channel_post is not None and post.channel_post.sender_chat is not None
+    assert edited.edited_message is not None
+    assert edited.edited_message.message_id == 2
+    assert post.channel_post is not None
+    assert post.channel_post.sender_chat is not None
     assert [u.update_id for u in updates] == sorted(u.update_id for u in updates)
 
 
@@ -365,7 +394,8 @@ async def test_ptb_application_polls_and_replies(api: FakeBotAPI) -> None:
         response = await asyncio.to_thread(api.wait_for_response, call)
         await app.updater.stop()
         await app.stop()
-    assert call.params["chat_id"] == 11 and call.params["text"] == "Welcome, ['deep-link']"
+    assert call.params["chat_id"] == 11
+    assert call.params["text"] == "Welcome, ['deep-link']"
     assert response["result"]["reply_markup"] == {"inline_keyboard": [[{"text": "press", "callback_data": "menu"}]]}
     assert api.pending_updates == []  # the final getUpdates on stop confirmed the update
     assert {"deleteWebhook", "getUpdates", "sendMessage"} <= {c.method for c in api.calls}
