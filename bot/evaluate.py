@@ -231,9 +231,11 @@ def format_report(figures: Mapping[str, Any], max_misses: int = 40) -> str:
             continue
         lines.append(f"\n{title}:")
         for name, group in figures[key].items():
+            # Topics hold only in-scope questions: their out-of-scope rate would be a meaningless 0%.
+            rejected = f"{group['out_of_scope_recall']:.1%}" if group["out_of_scope"] else "-"
             lines.append(
                 f"  {name:<12} n={group['cases']:<4} accuracy {group['in_scope_accuracy']:.1%}  "
-                f"wrong {group['in_scope_wrong']:.1%}  oos rejected {group['out_of_scope_recall']:.1%}  "
+                f"wrong {group['in_scope_wrong']:.1%}  oos rejected {rejected}  "
                 f"top-3 {group['top3']:.1%}"
             )
     misses = figures["misses"]
