@@ -29,7 +29,7 @@ STALE_AFTER_DAYS = 3 * 365 + 1  # "older than three years", leap day included
 SPECIAL_FILES = ("topics.yaml", "synonyms.yaml", "sources.yaml")
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 Severity = Literal["error", "warning"]
@@ -591,7 +591,7 @@ class _Loading:
         if kind == "faq":
             answer = self.check.localized(file, data, "answer", entry_id, required=True)
             for text in answer.values():
-                placeholders += [(m.group(1), _line_of(data, "answer")) for m in _PLACEHOLDER_RE.finditer(text)]
+                placeholders += [(m.group(1), _line_of(data, "answer")) for m in PLACEHOLDER_RE.finditer(text)]
             common["answer"] = answer
         else:
             common["metric"] = self.check.localized(file, data, "metric", entry_id, required=True)

@@ -13,9 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.kb import LANGS, Entry, Figure, KnowledgeBase, Source
-
-_PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+from bot.kb import LANGS, PLACEHOLDER_RE, Entry, Figure, KnowledgeBase, Source
 
 _QUALIFIER = {
     "en": {
@@ -148,7 +146,7 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
         sources.append(_source_line(fact.figure.source, fact.figure.verified))
         return _with_period(figure_text(fact.figure, text_lang), _period(fact.figure, text_lang), text_lang)
 
-    body = " ".join(_PLACEHOLDER_RE.sub(substitute, body).split())
+    body = " ".join(PLACEHOLDER_RE.sub(substitute, body).split())
     return Answer(entry.id, text_lang, lang, entry.headline(text_lang), body, _dedupe(sources))
 
 
