@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -69,6 +69,25 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 2: the staff follow-up loop. Staff posts map to queue items by numeric ids (a reply to a post
+    # still finds its item after a restart); names for staff posts; failed deliveries stay visible.
+    """
+    CREATE TABLE staff_messages (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES unanswered (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, message_id)
+    );
+    CREATE INDEX staff_messages_item ON staff_messages (item_id);
+    ALTER TABLE users ADD COLUMN first_name TEXT;
+    ALTER TABLE users ADD COLUMN username TEXT;
+    ALTER TABLE unanswered ADD COLUMN delivery_error TEXT;
+    ALTER TABLE unanswered ADD COLUMN delivery_failed_at TEXT;
+    CREATE INDEX feedback_created_at ON feedback (created_at);
+    CREATE INDEX feedback_user ON feedback (user_id);
+    CREATE INDEX unanswered_user ON unanswered (user_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -103,11 +122,87 @@ class UnansweredItem:
     reply: str | None
     replied_by: int | None
     replied_at: str | None
+    delivery_error: str | None = None  # why the last reply could not be delivered (the item stays open)
+    delivery_failed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """What staff posts show about an investor; every field but the id may be unknown."""
+
+    user_id: int
+    lang: str | None
+    first_name: str | None
+    username: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class ForgetCounts:
+    """Rows removed (or stripped of identity) by ``forget_user``."""
+
+    questions: int
+    feedback: int
+    items_deleted: int  # answered or dismissed staff items
+    items_anonymised: int  # open staff items: text kept, ids removed
+    users: int
+
+    @property
+    def total(self) -> int:
+        return self.questions + self.feedback + self.items_deleted + self.items_anonymised + self.users
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """Rows deleted by ``purge_older_than``."""
+
+    questions: int
+    feedback: int
+    items: int
+    users: int
+
+    @property
+    def total(self) -> int:
+        return self.questions + self.feedback + self.items + self.users
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    """Logged questions by the bot's decision."""
+
+    answered: int = 0
+    suggested: int = 0
+    unanswered: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.answered + self.suggested + self.unanswered
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """Questions of one UTC day (``day`` is YYYY-MM-DD)."""
+
+    day: str
+    answered: int = 0
+    suggested: int = 0
+    unanswered: int = 0
+
+    @property
+    def not_answered(self) -> int:
+        return self.suggested + self.unanswered
 
 
 def utcnow() -> str:
     """Timestamps are stored as ISO 8601 UTC text, which sorts and compares correctly."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """``moment`` in the stored format (aware datetimes are converted to UTC; naive ones are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _create_private(path: Path) -> None:
@@ -279,20 +374,78 @@ class Store:
             )
         return [UnansweredItem(**dict(r)) for r in rows]
 
-    async def answer_unanswered(self, item_id: int, reply: str, by: int | None) -> bool:
-        """Mark an item answered with the staff reply; False when it does not exist."""
+    async def count_unanswered(self, status: ItemStatus | None = "new") -> int:
+        if status is None:
+            rows = await self._fetch("SELECT COUNT(*) FROM unanswered")
+        else:
+            rows = await self._fetch("SELECT COUNT(*) FROM unanswered WHERE status = ?", (status,))
+        return int(rows[0][0])
+
+    async def answer_unanswered(self, item_id: int, reply: str, by: int | None, *, only_open: bool = False) -> bool:
+        """Mark an item answered with the staff reply, who and when; False when it does not exist.
+
+        Call it only once the reply reached the investor. ``only_open`` makes it False for an item
+        already answered or dismissed, so two staff members replying at once cannot both win.
+        """
         count = await self._update(
-            "UPDATE unanswered SET status = 'answered', reply = ?, replied_by = ?, replied_at = ? WHERE id = ?",
-            (reply, by, utcnow(), item_id),
+            "UPDATE unanswered SET status = 'answered', reply = ?, replied_by = ?, replied_at = ?,"
+            " delivery_error = NULL, delivery_failed_at = NULL"
+            " WHERE id = ? AND (? = 0 OR status = 'new')",
+            (reply, by, utcnow(), item_id, int(only_open)),
         )
         return count > 0
 
-    async def dismiss_unanswered(self, item_id: int, by: int | None) -> bool:
+    async def dismiss_unanswered(self, item_id: int, by: int | None, *, only_open: bool = False) -> bool:
+        """Close an item without a reply; False when it does not exist (or, with ``only_open``, is closed)."""
         count = await self._update(
-            "UPDATE unanswered SET status = 'dismissed', replied_by = ?, replied_at = ? WHERE id = ?",
-            (by, utcnow(), item_id),
+            "UPDATE unanswered SET status = 'dismissed', replied_by = ?, replied_at = ?"
+            " WHERE id = ? AND (? = 0 OR status = 'new')",
+            (by, utcnow(), item_id, int(only_open)),
         )
         return count > 0
+
+    async def note_delivery_failed(self, item_id: int, reason: str) -> bool:
+        """Record that a reply could not reach the investor (e.g. they blocked the bot).
+
+        The item stays open, so staff can see why and try again; False when it does not exist.
+        """
+        count = await self._update(
+            "UPDATE unanswered SET delivery_error = ?, delivery_failed_at = ? WHERE id = ?",
+            (reason[:500], utcnow(), item_id),
+        )
+        return count > 0
+
+    # --- staff posts
+
+    async def link_staff_message(self, chat_id: int, message_id: int, item_id: int) -> None:
+        """Remember that the staff-chat message ``(chat_id, message_id)`` shows queue item ``item_id``.
+
+        Raises ``sqlite3.IntegrityError`` when the item does not exist.
+        """
+
+        async def run(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "INSERT INTO staff_messages (chat_id, message_id, item_id, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (chat_id, message_id) DO UPDATE SET item_id = excluded.item_id",
+                (chat_id, message_id, item_id, utcnow()),
+            )
+
+        await self._write(run)
+
+    async def item_for_staff_message(self, chat_id: int, message_id: int) -> int | None:
+        """The queue item a staff-chat message shows, or None (not a staff post, or purged)."""
+        rows = await self._fetch(
+            "SELECT item_id FROM staff_messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def staff_messages_for_item(self, item_id: int) -> list[tuple[int, int]]:
+        """Every ``(chat_id, message_id)`` showing an item, oldest first (to edit them once it is closed)."""
+        rows = await self._fetch(
+            "SELECT chat_id, message_id FROM staff_messages WHERE item_id = ? ORDER BY rowid",
+            (item_id,),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
 
     # --- feedback and preferences
 
@@ -304,9 +457,11 @@ class Store:
             (utcnow(), user_id, question_id, entry_id, int(helpful)),
         )
 
-    async def feedback_counts(self) -> tuple[int, int]:
-        """(helpful, not helpful) over all feedback."""
-        rows = await self._fetch("SELECT COALESCE(SUM(helpful), 0), COUNT(*) FROM feedback")
+    async def feedback_counts(self, since: str | None = None) -> tuple[int, int]:
+        """(helpful, not helpful) over all feedback, or over feedback given at or after ``since``."""
+        rows = await self._fetch(
+            "SELECT COALESCE(SUM(helpful), 0), COUNT(*) FROM feedback WHERE created_at >= ?", (since or "",)
+        )
         helpful, total = int(rows[0][0]), int(rows[0][1])
         return helpful, total - helpful
 
@@ -323,3 +478,134 @@ class Store:
     async def get_user_lang(self, user_id: int) -> str | None:
         rows = await self._fetch("SELECT lang FROM users WHERE user_id = ?", (user_id,))
         return str(rows[0][0]) if rows and rows[0][0] else None
+
+    async def remember_user(self, user_id: int, first_name: str | None, username: str | None) -> None:
+        """Store (or refresh) the name staff posts show; the language preference is kept."""
+
+        async def run(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "INSERT INTO users (user_id, first_name, username, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,"
+                " username = excluded.username, updated_at = excluded.updated_at",
+                (user_id, first_name or None, username or None, utcnow()),
+            )
+
+        await self._write(run)
+
+    async def get_user(self, user_id: int) -> UserProfile | None:
+        rows = await self._fetch(
+            "SELECT user_id, lang, first_name, username, updated_at FROM users WHERE user_id = ?", (user_id,)
+        )
+        return UserProfile(**dict(rows[0])) if rows else None
+
+    # --- privacy and retention
+
+    async def forget_user(self, user_id: int) -> ForgetCounts:
+        """Delete an investor's questions, feedback and profile, in one transaction.
+
+        Their open staff items keep the question text (staff may still want to answer it in the FAQ)
+        but lose user and chat ids, so nothing can be sent to or traced back to them; their closed
+        items go. Staff posts of open items stay linked.
+        """
+
+        async def run(db: aiosqlite.Connection) -> ForgetCounts:
+            async def count(sql: str) -> int:
+                cursor = await db.execute(sql, (user_id,))
+                changed = cursor.rowcount
+                await cursor.close()
+                return changed
+
+            feedback = await count("DELETE FROM feedback WHERE user_id = ?")
+            items_deleted = await count("DELETE FROM unanswered WHERE user_id = ? AND status != 'new'")
+            items_anonymised = await count("UPDATE unanswered SET user_id = NULL, chat_id = NULL WHERE user_id = ?")
+            questions = await count("DELETE FROM questions WHERE user_id = ?")
+            users = await count("DELETE FROM users WHERE user_id = ?")
+            return ForgetCounts(questions, feedback, items_deleted, items_anonymised, users)
+
+        return await self._write(run)
+
+    async def purge_older_than(self, days: int, now: dt.datetime | None = None) -> PurgeCounts:
+        """Delete log rows older than ``days``: questions, feedback, closed staff items, idle profiles.
+
+        Open staff items are kept whatever their age: they are work still to do. A profile goes when
+        it was not refreshed within ``days`` and no remaining question or open item refers to it.
+        """
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        cutoff = timestamp((now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days))
+
+        async def run(db: aiosqlite.Connection) -> PurgeCounts:
+            async def count(sql: str) -> int:
+                cursor = await db.execute(sql, (cutoff,))
+                changed = cursor.rowcount
+                await cursor.close()
+                return changed
+
+            feedback = await count("DELETE FROM feedback WHERE created_at < ?")
+            items = await count("DELETE FROM unanswered WHERE status != 'new' AND COALESCE(replied_at, created_at) < ?")
+            questions = await count("DELETE FROM questions WHERE asked_at < ?")
+            users = await count(
+                "DELETE FROM users WHERE updated_at < ?"
+                " AND user_id NOT IN (SELECT user_id FROM questions WHERE user_id IS NOT NULL)"
+                " AND user_id NOT IN (SELECT user_id FROM unanswered WHERE user_id IS NOT NULL)"
+            )
+            return PurgeCounts(questions, feedback, items, users)
+
+        return await self._write(run)
+
+    # --- statistics and export
+
+    async def status_counts(self, since: str | None = None) -> StatusCounts:
+        """Questions asked at or after ``since`` (a stored timestamp; None: all) by decision."""
+        rows = await self._fetch(
+            "SELECT status, COUNT(*) FROM questions WHERE asked_at >= ? GROUP BY status", (since or "",)
+        )
+        return StatusCounts(**{str(r[0]): int(r[1]) for r in rows})
+
+    async def top_entries(self, since: str | None = None, limit: int = 5) -> list[tuple[str, int]]:
+        """The entries answered most often since ``since``: (entry id, count), most first."""
+        rows = await self._fetch(
+            "SELECT entry_id, COUNT(*) AS n FROM questions WHERE status = 'answered' AND entry_id IS NOT NULL"
+            " AND asked_at >= ? GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT ?",
+            (since or "", limit),
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def daily_counts(self, days: int = 30, today: dt.date | None = None) -> list[DayCount]:
+        """One ``DayCount`` per UTC day for the ``days`` days ending ``today``, oldest first, zeros included."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        first = today - dt.timedelta(days=days - 1)
+        end = today + dt.timedelta(days=1)
+        rows = await self._fetch(
+            "SELECT substr(asked_at, 1, 10) AS day, status, COUNT(*) FROM questions"
+            " WHERE asked_at >= ? AND asked_at < ? GROUP BY day, status",
+            (first.isoformat(), end.isoformat()),
+        )
+        found: dict[str, dict[str, int]] = {}
+        for row in rows:
+            found.setdefault(str(row[0]), {})[str(row[1])] = int(row[2])
+        result = []
+        for offset in range(days):
+            day = (first + dt.timedelta(days=offset)).isoformat()
+            result.append(DayCount(day, **found.get(day, {})))
+        return result
+
+    async def iter_questions(
+        self, start: str | None = None, end: str | None = None, batch: int = 500
+    ) -> AsyncIterator[QuestionRecord]:
+        """Logged questions with ``start <= asked_at < end`` (either bound optional), oldest first.
+
+        Reads in batches, so exporting a large log does not hold it all in memory.
+        """
+        last_id = 0
+        while True:
+            rows = await self._fetch(
+                "SELECT * FROM questions WHERE id > ? AND asked_at >= ? AND (? IS NULL OR asked_at < ?)"
+                " ORDER BY id LIMIT ?",
+                (last_id, start or "", end, end, batch),
+            )
+            for row in rows:
+                yield QuestionRecord(**dict(row))
+            if len(rows) < batch:
+                return
+            last_id = int(rows[-1]["id"])
