@@ -99,10 +99,19 @@ class Reply:
 class Assistant:
     """Answers questions against the live knowledge base and logs them (when a store is given)."""
 
-    def __init__(self, knowledge: Knowledge, store: Store | None = None, max_logged_chars: int = 4000) -> None:
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        store: Store | None = None,
+        max_logged_chars: int = 4000,
+        max_question_chars: int = 1000,
+    ) -> None:
         self.knowledge = knowledge
         self.store = store
         self.max_logged_chars = max_logged_chars
+        # Long messages are matched on a truncated copy (a question fits in far less) but logged
+        # up to max_logged_chars, so staff see what was actually sent.
+        self.max_question_chars = max_question_chars
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.knowledge.kb.entries.get(entry_id)
@@ -124,8 +133,9 @@ class Assistant:
     def resolve(self, question: str, lang: str | None = None) -> Reply:
         """Match and render without logging (``etown-bot ask``)."""
         snapshot = self.knowledge.snapshot
-        match = snapshot.matcher.match(question)
-        lang = lang or detect_language(question)
+        head = question[: self.max_question_chars]
+        match = snapshot.matcher.match(head)
+        lang = lang or detect_language(head)
         answer = None
         if match.entry_id is not None:
             answer = render_answer(snapshot.kb, snapshot.kb.entries[match.entry_id], lang)

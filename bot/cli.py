@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the knowledge base")
     check.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
 
+    commands.add_parser("run", help="start the Telegram bot (long polling, or a webhook if configured)")
     commands.add_parser("shell", help="chat with the assistant in the terminal (logged like the bot)")
     # Used by `make run` to choose between the Telegram bot and the console chat.
     commands.add_parser("has-token", help="exit 0 when a Telegram token is configured, else 1")
@@ -153,7 +154,7 @@ async def _shell(config: Config) -> int:
     knowledge = _knowledge(config, None)
     store = await Store.open(config.database)
     try:
-        await run_shell(Assistant(knowledge, store, config.limits.max_logged_chars))
+        await run_shell(Assistant(knowledge, store, config.limits.max_logged_chars, config.limits.max_question_chars))
     finally:
         await store.close()
     return EXIT_OK
@@ -198,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_ask(config, args)
         if args.command == "check":
             return cmd_check(config, args)
+        if args.command == "run":
+            from bot.app import run  # imports python-telegram-bot only when the bot runs
+
+            return run(config)
         if args.command == "shell":
             return asyncio.run(_shell(config))
         if args.command == "eval":

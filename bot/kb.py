@@ -29,6 +29,8 @@ STALE_AFTER_DAYS = 3 * 365 + 1  # "older than three years", leap day included
 SPECIAL_FILES = ("topics.yaml", "synonyms.yaml", "sources.yaml")
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Ids travel in Telegram callback data (64 bytes with a prefix and a question id).
+MAX_ID_LENGTH = 48
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
@@ -567,6 +569,10 @@ class _Loading:
             self.check.error(file, data.line, None, "missing field 'id'")
         elif not _ID_RE.match(entry_id):
             self.check.error(file, _line_of(data, "id"), entry_id, "id must be lower-case letters, digits and '-'")
+        elif len(entry_id) > MAX_ID_LENGTH:
+            self.check.error(
+                file, _line_of(data, "id"), entry_id, f"id is longer than {MAX_ID_LENGTH} characters (Telegram buttons)"
+            )
         kind: Kind = "fact" if "metric" in data else "faq"
         if kind == "fact" and "answer" in data:
             self.check.error(

@@ -73,6 +73,9 @@ def test_every_problem_reported_at_once_with_file_line_and_id(kb_copy: Path) -> 
   topic: weather
   questions: {en: [eighth new question]}
   answer: {en: "{{nothing}}"}
+- id: an-id-that-is-far-too-long-to-travel-in-a-telegram-button
+  questions: {en: [ninth new question]}
+  answer: {en: x}
 """,
     )
     found = issues_of(kb_copy)
@@ -87,6 +90,7 @@ def test_every_problem_reported_at_once_with_file_line_and_id(kb_copy: Path) -> 
         "faq/broken.yaml:26: bad-source: malformed date '2024-13-01'",
         "faq/broken.yaml:28: bad-topic: unknown topic 'weather'",
         "faq/broken.yaml:30: bad-topic: '{{nothing}}' is not the id of a fact",
+        "faq/broken.yaml:31: an-id-that-is-far-too-long-to-travel-in-a-telegram-button: id is longer than 48",
     ]
     for prefix in expected:
         assert any(line.startswith(prefix) for line in found), (prefix, found)

@@ -1,0 +1,228 @@
+"""Wiring: the Telegram Application around the core, and ``etown-bot run`` (polling or webhook).
+
+Handler order matters: commands, then buttons by prefix, inline mode, free-text questions, media,
+and last the fallbacks that catch unknown commands and unclaimed buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.request import BaseRequest
+
+from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
+from bot.config import Config
+from bot.ratelimit import FloodGuard
+from bot.store import Store, StoreError
+from handlers import errors, fallback, inline, language, media, questions, start, topics
+from handlers.context import SERVICES_KEY, AnyApplication, Services
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+# Commands, then buttons, then free text, then the catch-alls. errors registers the error handler.
+HANDLER_MODULES: tuple[ModuleType, ...] = (start, language, topics, questions, inline, media, fallback, errors)
+# Edited messages, channel posts and the rest are never fetched: the bot has nothing to say to them.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+# Updates handled at once. Matching is ~1 ms of CPU; the rest is waiting on Telegram and SQLite.
+CONCURRENT_UPDATES = 64
+TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+PUBLIC_COMMANDS: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        ("start", "What this bot answers, by topic"),
+        ("topics", "Browse questions by topic"),
+        ("lang", "English / 中文"),
+        ("help", "How to ask"),
+    ],
+    "zh": [
+        ("start", "介绍与主题"),
+        ("topics", "按主题浏览问题"),
+        ("lang", "切换语言 English / 中文"),
+        ("help", "使用说明"),
+    ],
+}
+
+
+class SetupError(Exception):
+    """The bot cannot start; the message is one line for the operator, ``exit_code`` for the shell."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def check_telegram_config(config: Config) -> None:
+    """Refuse to start on a missing or malformed token or an unsafe webhook; never echo the token."""
+    telegram = config.telegram
+    if not telegram.token:
+        raise SetupError("no Telegram token: set TELEGRAM_BOT_TOKEN or telegram.token (create a bot with @BotFather)")
+    if not TOKEN_RE.fullmatch(telegram.token):
+        raise SetupError(
+            "telegram.token: not a bot token (expected <bot id>:<secret>, as @BotFather gives it; "
+            "check TELEGRAM_BOT_TOKEN / config.yaml)"
+        )
+    webhook = telegram.webhook
+    if webhook.url:
+        if urlsplit(webhook.url).scheme != "https":
+            raise SetupError("telegram.webhook.url: Telegram only delivers webhooks to https:// URLs")
+        if not webhook.secret_token:
+            raise SetupError("telegram.webhook.secret_token: required when telegram.webhook.url is set")
+        if not SECRET_RE.fullmatch(webhook.secret_token):
+            raise SetupError("telegram.webhook.secret_token: 1-256 characters from A-Z, a-z, 0-9, _ and -")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace secrets (the bot token, the webhook secret) in log records, tracebacks included."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        return True
+
+
+def protect_logs(config: Config) -> None:
+    """httpx logs every request URL, which contains the token: keep it to warnings, and redact anyway."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    redact = RedactSecrets([config.telegram.token, config.telegram.webhook.secret_token])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+def bot_commands(lang: str) -> list[BotCommand]:
+    return [BotCommand(name, description) for name, description in PUBLIC_COMMANDS[lang]]
+
+
+async def _post_init(app: AnyApplication) -> None:
+    """Open what lives as long as the bot: the question log; publish the command menus."""
+    svc = cast(Services, app.bot_data[SERVICES_KEY])
+    svc.store = await Store.open(svc.config.database)
+    svc.assistant.store = svc.store
+    try:
+        await app.bot.set_my_commands(bot_commands("en"))
+        await app.bot.set_my_commands(bot_commands("zh"), language_code="zh")
+    except TelegramError as exc:  # a menu is a convenience; the bot works without it
+        log.warning("could not set the command menus: %s", exc)
+    me = app.bot.username
+    log.info("bot @%s ready: %d knowledge-base entries", me, len(svc.knowledge.kb.entries))
+
+
+async def _post_shutdown(app: AnyApplication) -> None:
+    svc = cast(Services, app.bot_data[SERVICES_KEY])
+    if svc.store is not None:
+        await svc.store.close()
+        svc.store = None
+        svc.assistant.store = None
+
+
+def build_application(
+    config: Config,
+    knowledge: Knowledge,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> AnyApplication:
+    """The Application with every handler registered; the store opens in ``post_init``.
+
+    ``request`` replaces the HTTP layer (tests use a recording one).
+    """
+    services = Services(
+        config=config,
+        knowledge=knowledge,
+        assistant=Assistant(
+            knowledge,
+            None,
+            max_logged_chars=config.limits.max_logged_chars,
+            max_question_chars=config.limits.max_question_chars,
+        ),
+        flood=FloodGuard(config.limits.questions_per_minute),
+    )
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        # Outgoing traffic stays within Telegram's flood limits; a 429 RetryAfter is waited out and retried.
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.telegram.api_base_url:
+        base = config.telegram.api_base_url
+        builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    app: AnyApplication = builder.build()
+    app.bot_data[SERVICES_KEY] = services
+    for module in HANDLER_MODULES:
+        module.register(app)
+    return app
+
+
+def run(config: Config) -> int:
+    """``etown-bot run``: long polling, or a webhook when ``telegram.webhook.url`` is set."""
+    try:
+        check_telegram_config(config)
+        protect_logs(config)
+        knowledge = Knowledge(config.knowledge_dir, config.matching)
+        knowledge.load()
+        app = build_application(config, knowledge)
+        webhook = config.telegram.webhook
+        if webhook.url:
+            log.info("starting the webhook on %s:%d", webhook.listen, webhook.port)
+            app.run_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=urlsplit(webhook.url).path.lstrip("/"),
+                webhook_url=webhook.url,
+                secret_token=webhook.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            log.info("starting long polling")
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except SetupError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except InvalidToken:
+        _err("Telegram refused the token (check TELEGRAM_BOT_TOKEN / telegram.token with @BotFather)")
+        return EXIT_USAGE
+    except NetworkError as exc:
+        _err(RedactSecrets([config.telegram.token])._clean(f"could not reach the Telegram Bot API: {exc}"))
+        return EXIT_PROBLEMS
+    except KnowledgeBaseInvalid:
+        raise  # the CLI prints the file:line errors
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEMS
+    log.info("stopped")
+    return EXIT_OK
+
+
+def _err(message: str) -> None:
+    print(f"etown-bot: {message}", file=sys.stderr, flush=True)

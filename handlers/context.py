@@ -1,0 +1,92 @@
+"""What every handler needs: the running bot's services, the user's language, safe sending."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from telegram import Chat, Message, User
+from telegram.ext import Application, ContextTypes
+
+from bot.assistant import Assistant, Knowledge
+from bot.config import Config
+from bot.ratelimit import FloodGuard
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "etown.services"
+Context = ContextTypes.DEFAULT_TYPE
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass
+class Services:
+    """The core objects behind the bot. ``store`` is opened in ``post_init`` and closed in ``post_shutdown``."""
+
+    config: Config
+    knowledge: Knowledge
+    assistant: Assistant
+    flood: FloodGuard
+    store: Store | None = None
+    # Explicit /lang choices, cached so a question costs no extra read; the database is the truth.
+    langs: dict[int, str | None] = field(default_factory=dict)
+    # Questions already handed to staff through "None of these": a second press does not queue twice.
+    handed_over: set[int] = field(default_factory=set)
+
+    async def chosen_lang(self, user_id: int) -> str | None:
+        """The language the user picked with /lang, if any."""
+        if user_id in self.langs:
+            return self.langs[user_id]
+        lang = None
+        if self.store is not None:
+            try:
+                lang = await self.store.get_user_lang(user_id)
+            except sqlite3.Error:
+                log.exception("could not read a language preference")
+                return None
+        if len(self.langs) > 100_000:  # bound memory on a busy bot; preferences reload from the database
+            self.langs.clear()
+        self.langs[user_id] = lang
+        return lang
+
+    async def set_lang(self, user_id: int, lang: str) -> bool:
+        """Remember a /lang choice; False when it could not be saved (it still applies until restart)."""
+        self.langs[user_id] = lang
+        if self.store is None:
+            return False
+        try:
+            await self.store.set_user_lang(user_id, lang)
+        except sqlite3.Error:
+            log.exception("could not save a language preference")
+            return False
+        return True
+
+    async def ui_lang(self, user: User | None) -> str:
+        """The language for menus and notices: the /lang choice, else Telegram's language_code."""
+        if user is None:
+            return "en"
+        chosen = await self.chosen_lang(user.id)
+        if chosen:
+            return chosen
+        return "zh" if (user.language_code or "").lower().startswith("zh") else "en"
+
+
+def services(context: Context) -> Services:
+    return cast(Services, context.application.bot_data[SERVICES_KEY])
+
+
+def is_private(chat: Chat | None) -> bool:
+    return chat is not None and chat.type == Chat.PRIVATE
+
+
+def addressed_text(message: Message, bot_username: str | None) -> str:
+    """The message text without the bot's @mention (how a question is asked in a group)."""
+    text = message.text or ""
+    if bot_username:
+        # Telegram usernames are ASCII and case-insensitive.
+        text = re.sub(rf"@{re.escape(bot_username)}(?![A-Za-z0-9_])", " ", text, flags=re.IGNORECASE | re.ASCII)
+    return " ".join(text.split())

@@ -1,0 +1,38 @@
+"""/lang: switch between English and Chinese, remembered per user in the database."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from handlers import callbacks
+from handlers.context import AnyApplication, Context, services
+from handlers.ui import language_keyboard, reply_html, say
+
+
+async def choose(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    lang = await services(context).ui_lang(update.effective_user)
+    await reply_html(message, say(lang, "lang_prompt"), language_keyboard())
+
+
+async def chosen(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    action = callbacks.parse(query.data)
+    if action is None or action.kind != "l":
+        await query.answer(say(await services(context).ui_lang(query.from_user), "expired"))
+        return
+    saved = await services(context).set_lang(query.from_user.id, action.lang)
+    text = say(action.lang, "lang_set" if saved else "lang_set_unsaved")
+    await query.answer(text)
+    if query.message is not None:
+        await query.edit_message_text(text)
+
+
+def register(app: AnyApplication) -> None:
+    app.add_handler(CommandHandler("lang", choose))
+    app.add_handler(CallbackQueryHandler(chosen, pattern=callbacks.ROUTES["l"]))

@@ -1,0 +1,201 @@
+"""Free-text questions and the buttons under answers: did-you-mean, None of these, related, feedback.
+
+In private chats every text message is a question. In groups the bot answers only when it is
+mentioned or replied to, so it never joins other people's conversations.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageEntityType
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.assistant import Reply
+from bot.render import Answer, format_html
+from handlers import callbacks
+from handlers.context import AnyApplication, Context, Services, addressed_text, is_private, services
+from handlers.ui import button_text, label_text, quote, reply_html, say, show
+
+log = logging.getLogger(__name__)
+
+MAX_RELATED = 3
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """A group message that mentions the bot or replies to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        username = (bot.username or "").casefold()
+        if not username or not message.text:
+            return False
+        mentions = message.parse_entities([MessageEntityType.MENTION]).values()
+        return any(m.casefold() == f"@{username}" for m in mentions)
+
+
+QUESTION_FILTER = (
+    filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
+    & filters.TEXT
+    & ~filters.COMMAND
+    & (filters.ChatType.PRIVATE | _AddressedToBot())
+)
+
+
+def answer_markup(svc: Services, answer: Answer, question_id: int | None) -> InlineKeyboardMarkup:
+    """Related entries, then helpful / not helpful."""
+    lang = answer.requested_lang
+    kb = svc.knowledge.kb
+    entry = kb.entries.get(answer.entry_id)
+    rows: list[list[InlineKeyboardButton]] = []
+    for related_id in (entry.related if entry is not None else ())[:MAX_RELATED]:
+        related = kb.entries.get(related_id)
+        if related is not None:
+            label = label_text(lang, "related", title=button_text(related.headline(lang), 48))
+            rows.append([InlineKeyboardButton(label, callback_data=callbacks.answer(lang, related_id))])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                label_text(lang, "helpful"), callback_data=callbacks.feedback(True, question_id, answer.entry_id)
+            ),
+            InlineKeyboardButton(
+                label_text(lang, "not_helpful"), callback_data=callbacks.feedback(False, question_id, answer.entry_id)
+            ),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_reply(message: Message, svc: Services, reply: Reply) -> None:
+    """Lay out a Reply: the answer, the did-you-mean choices, or the honest hand-off."""
+    lang = reply.lang
+    if reply.answer is not None:
+        await reply_html(message, format_html(reply.answer), answer_markup(svc, reply.answer, reply.question_id))
+        return
+    if reply.suggestions:
+        rows = [
+            [InlineKeyboardButton(button_text(s.question), callback_data=callbacks.answer(lang, s.entry_id))]
+            for s in reply.suggestions
+        ]
+        none = callbacks.none_of_these(reply.question_id)
+        rows.append([InlineKeyboardButton(label_text(lang, "none_of_these"), callback_data=none)])
+        await reply_html(message, say(lang, "did_you_mean"), InlineKeyboardMarkup(rows))
+        return
+    await reply_html(message, say(lang, "unanswered" if reply.unanswered_id is not None else "not_logged"))
+
+
+async def on_question(update: Update, context: Context) -> None:
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    svc = services(context)
+    text = message.text or ""
+    if not is_private(chat):
+        text = addressed_text(message, context.bot.username)
+    if not text.strip():
+        await reply_html(message, say(await svc.ui_lang(user), "empty"))
+        return
+    verdict = svc.flood.check(user.id)
+    if not verdict.allowed:
+        if verdict.notify:
+            seconds = max(1, math.ceil(verdict.retry_after))
+            await reply_html(message, say(await svc.ui_lang(user), "slow_down", seconds=seconds))
+        return
+    reply = await svc.assistant.ask(text, user_id=user.id, chat_id=chat.id, lang=await svc.chosen_lang(user.id))
+    await send_reply(message, svc, reply)
+
+
+async def on_answer_button(update: Update, context: Context) -> None:
+    """``a:<lang>:<entry>``: a did-you-mean, related or topic button."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    action = callbacks.parse(query.data)
+    answer = svc.assistant.answer(action.entry, action.lang) if action is not None else None
+    if answer is None or query.message is None or not isinstance(query.message, Message):
+        # Forged, or the entry was removed by a knowledge-base edit since the button was sent.
+        await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
+        return
+    await query.answer()
+    await reply_html(query.message, format_html(answer), answer_markup(svc, answer, None), quote_message=False)
+
+
+async def on_none_of_these(update: Update, context: Context) -> None:
+    """``n:<question>``: none of the suggestions fit, so the logged question goes to staff."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    action = callbacks.parse(query.data)
+    lang = await svc.ui_lang(query.from_user)
+    record = None
+    if action is not None and action.question and svc.store is not None:
+        try:
+            record = await svc.store.get_question(action.question)
+        except sqlite3.Error:
+            log.exception("could not read a logged question")
+    # Only the person who asked may hand their question over (the data could be forged).
+    if record is None or record.user_id != query.from_user.id:
+        await query.answer(say(lang, "expired"))
+        return
+    if record.id in svc.handed_over:
+        await query.answer(say(record.lang, "already_handed_over"))
+        return
+    chat_id = query.message.chat.id if query.message is not None else record.chat_id
+    item = await svc.assistant.none_of_these(
+        record.id, user_id=query.from_user.id, chat_id=chat_id, lang=record.lang, text=record.text
+    )
+    if item is None:
+        await query.answer(say(record.lang, "not_logged"), show_alert=True)
+        return
+    svc.handed_over.add(record.id)
+    await query.answer()
+    await show(query, say(record.lang, "handed_over", question=quote(record.text)))
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    """``f:<1|0>:<question>:<entry>``: helpful / not helpful, stored once per message."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    action = callbacks.parse(query.data)
+    lang = await svc.ui_lang(query.from_user)
+    if action is None or action.entry not in svc.knowledge.kb.entries or svc.store is None:
+        await query.answer(say(lang, "expired"))
+        return
+    question_id: int | None = action.question or None
+    try:
+        if question_id is not None:
+            record = await svc.store.get_question(question_id)
+            if record is None or record.user_id != query.from_user.id:
+                question_id = None  # not theirs: keep the vote for the entry, not the link
+        await svc.store.record_feedback(
+            user_id=query.from_user.id, question_id=question_id, entry_id=action.entry, helpful=action.helpful
+        )
+    except sqlite3.Error:
+        log.exception("could not store feedback")
+    await query.answer(say(lang, "thanks_feedback"))
+    # Drop the feedback row so the same message cannot be voted on twice; keep the related buttons.
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        rows = [
+            list(row)
+            for row in message.reply_markup.inline_keyboard
+            if not any(str(b.callback_data or "").startswith("f:") for b in row)
+        ]
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+
+
+def register(app: AnyApplication) -> None:
+    app.add_handler(CallbackQueryHandler(on_answer_button, pattern=callbacks.ROUTES["a"]))
+    app.add_handler(CallbackQueryHandler(on_none_of_these, pattern=callbacks.ROUTES["n"]))
+    app.add_handler(CallbackQueryHandler(on_feedback, pattern=callbacks.ROUTES["f"]))
+    app.add_handler(MessageHandler(QUESTION_FILTER, on_question))

@@ -1,0 +1,33 @@
+"""/start and /help: what the bot is for, in the user's language, with the topic menu."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from handlers.context import AnyApplication, Context, services
+from handlers.ui import reply_html, say, topic_keyboard
+
+
+async def start(update: Update, context: Context) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    svc = services(context)
+    lang = await svc.ui_lang(user)
+    first_name = user.first_name if user is not None else ""
+    name = f"{'，' if lang == 'zh' else ', '}{first_name}" if first_name else ""
+    await reply_html(message, say(lang, "start", name=name), topic_keyboard(svc.knowledge.kb, lang))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    lang = await services(context).ui_lang(update.effective_user)
+    await reply_html(message, say(lang, "help"))
+
+
+def register(app: AnyApplication) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))

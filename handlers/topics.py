@@ -1,0 +1,61 @@
+"""/topics: browse the knowledge base, topic -> its questions -> the answer (menus edit in place)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from handlers import callbacks
+from handlers.context import AnyApplication, Context, services
+from handlers.ui import entry_buttons, label_text, reply_html, say, show, topic_keyboard
+
+
+async def topics_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    svc = services(context)
+    lang = await svc.ui_lang(update.effective_user)
+    await reply_html(message, say(lang, "topics"), topic_keyboard(svc.knowledge.kb, lang))
+
+
+async def topics_menu(update: Update, context: Context) -> None:
+    """``T:<lang>``: back to the topic list."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    action = callbacks.parse(query.data)
+    if action is None:
+        await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
+        return
+    await query.answer()
+    await show(query, say(action.lang, "topics"), topic_keyboard(svc.knowledge.kb, action.lang))
+
+
+async def topic_questions(update: Update, context: Context) -> None:
+    """``t:<lang>:<topic>``: the questions of one topic."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    action = callbacks.parse(query.data)
+    kb = svc.knowledge.kb
+    topic = kb.topic(action.topic) if action is not None else None
+    entries = kb.topic_entries(topic.id) if topic is not None else []
+    if action is None or topic is None or not entries:
+        # Forged, or the topic was removed by a knowledge-base edit since the menu was sent.
+        await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
+        return
+    await query.answer()
+    lang = action.lang
+    title = topic.title.get(lang) or next(iter(topic.title.values()), topic.id)
+    rows = entry_buttons(entries, lang)
+    rows.append([InlineKeyboardButton(label_text(lang, "back"), callback_data=callbacks.topics(lang))])
+    await show(query, say(lang, "topic_questions", title=title), InlineKeyboardMarkup(rows))
+
+
+def register(app: AnyApplication) -> None:
+    app.add_handler(CommandHandler("topics", topics_command))
+    app.add_handler(CallbackQueryHandler(topics_menu, pattern=callbacks.ROUTES["T"]))
+    app.add_handler(CallbackQueryHandler(topic_questions, pattern=callbacks.ROUTES["t"]))
