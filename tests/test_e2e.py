@@ -327,3 +327,16 @@ def test_webhook_mode_requires_the_secret_token(api: FakeBotAPI, tmp_path: Path)
             process.wait(timeout=10)
     log = log_path.read_text(encoding="utf-8")
     assert secret not in log and DEFAULT_TOKEN not in log
+
+
+def test_sigterm_lets_in_flight_updates_finish(api: FakeBotAPI, bot_process: BotProcess) -> None:
+    api.set_delay("sendMessage", 1.5)  # replies are slow, so they are still in flight at SIGTERM
+    users = range(7001, 7006)
+    for user in users:
+        api.push_message(user, "How many biotech companies are there in BDA?")
+    api.wait_for_count("sendMessage", len(users), timeout=TIMEOUT)  # all five replies are on their way
+    bot_process.process.send_signal(signal.SIGTERM)
+    assert bot_process.process.wait(timeout=TIMEOUT) == 0
+    calls = api.calls_to("sendMessage")
+    assert sorted(int(c.params["chat_id"]) for c in calls) == list(users)
+    assert all(c.status == 200 for c in calls)  # each finished before the process exited
