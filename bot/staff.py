@@ -540,8 +540,8 @@ async def export_csv_bytes(store: Store, first: dt.date | None = None, last: dt.
 # --- knowledge-base suggestions
 
 
-def _slug(text: str) -> str:
-    words = [w for w in re.findall(r"[a-z0-9]+", clean(text)) if w not in _SLUG_STOPWORDS]
+def _slug(normalized: str) -> str:
+    words = [w for w in re.findall(r"[a-z0-9]+", normalized) if w not in _SLUG_STOPWORDS]
     return "-".join(words[:5])
 
 
@@ -607,7 +607,9 @@ def suggest_yaml(
             if len(notes[entry.id]) == 1:
                 notes[entry.id].insert(0, f"{entry.id} ({entry.file}:{entry.line}): add under its questions:")
             continue
-        base = _slug(group.representative) or "new-question"
+        # Named by its English words with synonyms applied ("E-Town" -> etown); a Chinese question has none.
+        latin = bool(_slug(clean(group.representative)))
+        base = (_slug(normalizer.normalize(group.representative)) if latin else "") or "new-question"
         entry_id, n = base, 2
         while entry_id in taken:
             entry_id, n = f"{base}-{n}", n + 1

@@ -1,0 +1,362 @@
+"""The staff tools on the command line: ``etown-bot unanswered ...`` and ``etown-bot stats``.
+
+``bot.cli`` wires these in with ``add_parsers(commands)`` and, for a command in ``COMMANDS``,
+``dispatch(config, args)``. ``unanswered answer`` sends the reply through the bot's token exactly as
+a staff reply in Telegram does, and marks the item answered only once Telegram accepted it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import html
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+import telegram
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, InvalidToken, TelegramError
+
+from bot import staff
+from bot.assistant import Knowledge, KnowledgeBaseInvalid
+from bot.config import Config
+from bot.store import Store, StoreError, UnansweredItem
+from bot.text import Normalizer
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+COMMANDS: frozenset[str] = frozenset({"unanswered", "stats"})
+MAX_LISTED_IDS = 5
+
+_Handler = Callable[[Config, argparse.Namespace, Store], Awaitable[int]]
+
+
+class _Usage(Exception):
+    """A usage problem found after parsing (exit code 2); the message is for the user."""
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return staff.parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _faq_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder (for nearest entries)")
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``unanswered`` and ``stats`` to the ``etown-bot`` subcommands."""
+    unanswered = commands.add_parser("unanswered", help="the staff queue of questions the bot could not answer")
+    actions = unanswered.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="open questions grouped by similarity")
+    listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
+    listing.add_argument("--per-page", type=int, default=staff.GROUPS_PER_PAGE, help=argparse.SUPPRESS)
+    _faq_option(listing)
+
+    show = actions.add_parser("show", help="one item with who asked and the nearest entries")
+    show.add_argument("id", type=int, help="item id")
+    _faq_option(show)
+
+    answer = actions.add_parser("answer", help="send a reply to the investor (through the bot) and close the item")
+    answer.add_argument("id", type=int, help="item id")
+    answer.add_argument("text", nargs="+", help="the reply (quote it, or the words are joined with spaces)")
+    answer.add_argument("--by", type=int, metavar="USER_ID", help="Telegram id of the staff member answering")
+
+    dismiss = actions.add_parser("dismiss", help="close an item without a reply")
+    dismiss.add_argument("id", type=int, help="item id")
+    dismiss.add_argument("--by", type=int, metavar="USER_ID", help="Telegram id of the staff member")
+
+    export = actions.add_parser("export", help="the question log as CSV (safe to open in a spreadsheet)")
+    export.add_argument("--from", dest="first", type=_day, metavar="DATE", help="first day, YYYY-MM-DD (UTC)")
+    export.add_argument("--to", dest="last", type=_day, metavar="DATE", help="last day, YYYY-MM-DD (UTC, included)")
+    export.add_argument("--output", type=Path, metavar="FILE", help="write here (default: standard output)")
+
+    suggest = actions.add_parser("suggest", help="YAML to paste into faq/: new phrasings or new entries")
+    suggest.add_argument("--min-score", type=float, metavar="X", help="nearest-entry score needed for a phrasing")
+    _faq_option(suggest)
+
+    stats = commands.add_parser("stats", help="question statistics of the last 24 h / 7 d / 30 d")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.add_argument("--chart", type=Path, metavar="FILE", help="also write a PNG chart of the last 30 days")
+    _faq_option(stats)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A stand-alone parser with just these commands (for tests and scripts)."""
+    parser = argparse.ArgumentParser(prog="etown-bot")
+    add_parsers(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    return parser
+
+
+def _err(message: str) -> None:
+    print(f"etown-bot: {message}", file=sys.stderr, flush=True)
+
+
+def dispatch(config: Config, args: argparse.Namespace) -> int:
+    """Run a command of ``COMMANDS``; returns the exit code (0 ok, 1 problems, 2 usage)."""
+    if getattr(args, "faq", None) is not None:
+        config = replace(config, faq_dir=args.faq)
+    handlers: dict[str, _Handler] = {
+        "list": _list,
+        "show": _show,
+        "answer": _answer,
+        "dismiss": _dismiss,
+        "export": _export,
+        "suggest": _suggest,
+    }
+    handler: _Handler
+    if args.command == "stats":
+        handler = _stats
+    elif args.command == "unanswered":
+        handler = handlers[args.action]
+    else:
+        raise ValueError(f"not a staff command: {args.command}")
+    try:
+        return asyncio.run(_with_store(config, args, handler))
+    except _Usage as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEMS
+    except KnowledgeBaseInvalid as exc:
+        for issue in exc.result.errors:
+            print(issue, file=sys.stderr)
+        _err(f"{exc}; run 'etown-bot check' for details")
+        return EXIT_PROBLEMS
+
+
+async def _with_store(config: Config, args: argparse.Namespace, handler: _Handler) -> int:
+    store = await Store.open(config.database)
+    try:
+        return await handler(config, args, store)
+    finally:
+        await store.close()
+
+
+def _knowledge(config: Config) -> Knowledge:
+    knowledge = Knowledge(config.knowledge_dir, config.matching)
+    knowledge.load()
+    return knowledge
+
+
+def _normalizer(config: Config) -> Normalizer:
+    """The live knowledge base's normalizer (it knows the synonyms); a plain one if faq/ does not load."""
+    try:
+        return _knowledge(config).matcher.normalizer
+    except KnowledgeBaseInvalid as exc:
+        _err(f"{exc}; grouping without its synonyms")
+        return Normalizer()
+
+
+# --- unanswered list | show
+
+
+async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
+    if args.page < 1 or args.per_page < 1:
+        raise _Usage("--page must be 1 or more")
+    groups = await staff.open_groups(store, _normalizer(config))
+    if not groups:
+        print("No open questions.")
+        return EXIT_OK
+    page = staff.paginate(groups, args.page, args.per_page)
+    print(f"{page.total_items} open question(s) in {page.total_groups} group(s); page {page.number} of {page.pages}")
+    print(f"{'asked':>5}  {'newest':<10}  {'items':<24}  question")
+    for group in page.groups:
+        ids = " ".join(f"#{i}" for i in group.item_ids[:MAX_LISTED_IDS])
+        if group.count > MAX_LISTED_IDS:
+            ids += f" +{group.count - MAX_LISTED_IDS}"
+        print(f"{group.count:>5}  {group.newest_day:<10}  {ids:<24}  {group.representative[:200]}")
+    if page.number < page.pages:
+        print(f"(next: etown-bot unanswered list --page {page.number + 1})")
+    return EXIT_OK
+
+
+async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
+    item = await store.get_unanswered(args.id)
+    if item is None:
+        _err(f"no item #{args.id}")
+        return EXIT_PROBLEMS
+    profile = await store.get_user(item.user_id) if item.user_id is not None else None
+    print(f"#{item.id}  {item.status}  asked {staff.format_utc(item.created_at)}")
+    print(f"From: {staff.describe_user(item.user_id, profile)}")
+    print(f"Language: {item.lang}")
+    print("Question:")
+    print("  " + "\n  ".join(item.text.splitlines() or [""]))
+    try:
+        knowledge = _knowledge(config)
+    except KnowledgeBaseInvalid as exc:
+        _err(f"{exc}; nearest entries not shown")
+    else:
+        nearest = staff.nearest_entries(item.text, knowledge.kb, knowledge.matcher, item.lang)
+        print("Nearest entries:" if nearest else "Nearest entries: none")
+        for n, candidate in enumerate(nearest, 1):
+            print(f"  {n}. {candidate.entry_id}  {candidate.score:.2f}  {candidate.headline}")
+    if item.status != "new":
+        by = f" by {item.replied_by}" if item.replied_by is not None else ""
+        print(f"{item.status.capitalize()}{by} at {staff.format_utc(item.replied_at or '')}")
+    if item.reply:
+        print("Reply:")
+        print("  " + "\n  ".join(item.reply.splitlines()))
+    if item.delivery_error and item.status == "new":
+        print(f"Last reply not delivered ({staff.format_utc(item.delivery_failed_at or '')}): {item.delivery_error}")
+    return EXIT_OK
+
+
+# --- unanswered answer | dismiss
+
+
+def _closed_message(item: UnansweredItem) -> str:
+    return f"item #{item.id} is already {item.status}; nothing sent"
+
+
+def _bot(config: Config) -> telegram.Bot:
+    if config.telegram.api_base_url:
+        return telegram.Bot(config.telegram.token, base_url=config.telegram.api_base_url.rstrip("/"))
+    return telegram.Bot(config.telegram.token)
+
+
+async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
+    reply = " ".join(args.text).strip()
+    if not config.telegram.token:
+        raise _Usage(
+            "no Telegram bot token configured (telegram.token in config.yaml or TELEGRAM_BOT_TOKEN); "
+            "the reply can only reach the investor through the bot, so nothing was sent"
+        )
+    item = await store.get_unanswered(args.id)
+    if item is None:
+        _err(f"no item #{args.id}")
+        return EXIT_PROBLEMS
+    try:
+        message = staff.investor_reply_html(item.text, reply, item.lang)
+    except ValueError as exc:
+        raise _Usage(str(exc)) from None
+    if item.status != "new":
+        _err(_closed_message(item))
+        return EXIT_PROBLEMS
+    if item.chat_id is None:
+        _err(
+            f"item #{item.id} has no chat to reply to (the investor deleted their data with /forget); "
+            "dismiss it, or answer it in the knowledge base"
+        )
+        return EXIT_PROBLEMS
+    try:
+        async with _bot(config) as bot:
+            try:
+                await bot.send_message(item.chat_id, message, parse_mode=ParseMode.HTML)
+            except Forbidden as exc:
+                await store.note_delivery_failed(item.id, str(exc))
+                _err(f"the investor has blocked the bot ({exc}); the reply was not delivered and #{item.id} stays open")
+                return EXIT_PROBLEMS
+            except InvalidToken:
+                raise
+            except TelegramError as exc:
+                await store.note_delivery_failed(item.id, str(exc))
+                _err(f"Telegram refused the reply ({exc}); #{item.id} stays open")
+                return EXIT_PROBLEMS
+            if not await store.answer_unanswered(item.id, reply, by=args.by, only_open=True):
+                # Someone closed it in Telegram while we were sending: the investor got both replies.
+                _err(f"#{item.id} was closed by someone else meanwhile; the reply was still delivered")
+                return EXIT_PROBLEMS
+            print(f"Reply delivered; #{item.id} marked answered.")
+            await _confirm_in_staff_chat(config, store, bot, item.id, reply, args.by)
+    except InvalidToken as exc:
+        raise _Usage(f"Telegram refused the bot token ({exc}); nothing was sent") from None
+    except TelegramError as exc:  # the connection itself (getMe while starting up)
+        _err(f"could not reach Telegram ({exc}); nothing was sent and #{item.id} stays open")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+async def _confirm_in_staff_chat(
+    config: Config, store: Store, bot: telegram.Bot, item_id: int, reply: str, by: int | None
+) -> None:
+    """Tell the staff chat (under the item's post when there is one), as a reply in Telegram would.
+
+    Best effort: the investor already has the answer, so a failure here is only reported.
+    """
+    chat_id = config.staff.chat_id
+    if chat_id is None:
+        return
+    post = next((m for c, m in await store.staff_messages_for_item(item_id) if c == chat_id), None)
+    who = f" by {by}" if by is not None else ""
+    text = f"✅ #{item_id} answered from the command line{who}:\n<blockquote>{html.escape(reply)}</blockquote>"
+    reply_to = telegram.ReplyParameters(post, allow_sending_without_reply=True) if post is not None else None
+    try:
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply_to)
+    except TelegramError as exc:
+        _err(f"warning: could not confirm in the staff chat: {exc}")
+
+
+async def _dismiss(config: Config, args: argparse.Namespace, store: Store) -> int:
+    item = await store.get_unanswered(args.id)
+    if item is None:
+        _err(f"no item #{args.id}")
+        return EXIT_PROBLEMS
+    if item.status != "new" or not await store.dismiss_unanswered(item.id, by=args.by, only_open=True):
+        _err(f"item #{item.id} is already closed")
+        return EXIT_PROBLEMS
+    print(f"#{item.id} dismissed.")
+    return EXIT_OK
+
+
+# --- unanswered export | suggest, stats
+
+
+def _open_private(path: Path) -> TextIO:
+    # The log names investors: the file is owner-only from the first byte, like the database.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return open(descriptor, "w", encoding="utf-8-sig", newline="")  # BOM: spreadsheets then read Chinese right
+
+
+async def _export(config: Config, args: argparse.Namespace, store: Store) -> int:
+    try:
+        staff.day_bounds(args.first, args.last)
+    except ValueError as exc:
+        raise _Usage(str(exc)) from None
+    if args.output is None:
+        count = await staff.export_csv(store, sys.stdout, args.first, args.last)
+        sys.stdout.flush()
+    else:
+        try:
+            with _open_private(args.output) as out:
+                count = await staff.export_csv(store, out, args.first, args.last)
+        except OSError as exc:
+            _err(f"{args.output}: {exc.strerror or exc}")
+            return EXIT_PROBLEMS
+    where = f" to {args.output}" if args.output else ""
+    print(f"exported {count} question(s){where}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> int:
+    knowledge = _knowledge(config)
+    groups = await staff.open_groups(store, knowledge.matcher.normalizer)
+    print(staff.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
+    return EXIT_OK
+
+
+async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
+    summary = await staff.collect_stats(store, normalizer=_normalizer(config))
+    if args.json:
+        print(json.dumps(staff.stats_dict(summary), ensure_ascii=False))
+    else:
+        print(staff.format_stats(summary))
+    if args.chart is not None:
+        try:
+            args.chart.write_bytes(staff.render_chart(summary.daily))
+        except OSError as exc:
+            _err(f"{args.chart}: {exc.strerror or exc}")
+            return EXIT_PROBLEMS
+    return EXIT_OK

@@ -1,0 +1,368 @@
+"""``etown-bot unanswered ...`` and ``etown-bot stats``, called through the parser and ``dispatch``.
+
+Replies go through the stand-in Bot API server, the way a staff reply in Telegram does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import Config, StaffConfig, TelegramConfig, load_config
+from bot.staff_cli import COMMANDS, build_parser, dispatch
+from bot.store import Store, UnansweredItem
+from tests.botapi_server import FakeBotAPI
+from tests.conftest import MINI_KB
+
+TOKEN = "5555555555:AAStaffCliTestToken_abcdefghijklmnopqrs"
+INVESTOR = 4242
+STAFF_CHAT = -1_001_000_000_777
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(faq_dir=MINI_KB, database=tmp_path / "log.sqlite3")
+
+
+def run(config: Config, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    args = build_parser().parse_args(list(argv))
+    assert args.command in COMMANDS
+    code = dispatch(config, args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def queue(config: Config, *questions: tuple[str, int | None], lang: str = "en") -> list[int]:
+    """Log and queue questions as the bot does; returns the item ids."""
+
+    async def go() -> list[int]:
+        store = await Store.open(config.database)
+        try:
+            ids = []
+            for text, user in questions:
+                qid = await store.log_question(
+                    user_id=user, chat_id=user, lang=lang, text=text, status="unanswered", entry_id=None, score=0.05
+                )
+                ids.append(
+                    await store.add_unanswered(question_id=qid, user_id=user, chat_id=user, lang=lang, text=text)
+                )
+            return ids
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def item(config: Config, item_id: int) -> UnansweredItem:
+    async def go() -> UnansweredItem:
+        store = await Store.open(config.database)
+        try:
+            found = await store.get_unanswered(item_id)
+            assert found is not None
+            return found
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def with_bot(config: Config, api: FakeBotAPI, staff_chat: int | None = None) -> Config:
+    return replace(
+        config,
+        telegram=TelegramConfig(token=api.token, api_base_url=api.base_url),
+        staff=StaffConfig(admins=(1,), chat_id=staff_chat),
+    )
+
+
+def test_parser_and_commands() -> None:
+    assert {"unanswered", "stats"} == COMMANDS
+    parser = build_parser()
+    args = parser.parse_args(["unanswered", "answer", "3", "Hello", "there", "--by", "9"])
+    assert (args.command, args.action, args.id, args.text, args.by) == (
+        "unanswered",
+        "answer",
+        3,
+        ["Hello", "there"],
+        9,
+    )
+    args = parser.parse_args(["unanswered", "export", "--from", "2026-11-01", "--to", "2026-11-30"])
+    assert str(args.first) == "2026-11-01" and str(args.last) == "2026-11-30"
+    for bad in (["unanswered"], ["unanswered", "show", "x"], ["unanswered", "export", "--from", "1/11/2026"]):
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args(bad)
+        assert exc.value.code == 2
+
+
+def test_the_commands_plug_into_an_existing_parser(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    # How bot/cli.py wires them in: its own subparsers object, then dispatch for COMMANDS.
+    import argparse
+
+    from bot.staff_cli import add_parsers
+
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("ask")
+    add_parsers(commands)
+    args = parser.parse_args(["stats", "--json"])
+    assert dispatch(config, args) == 0
+    assert json.loads(capsys.readouterr().out)["open_items"] == 0
+
+
+def test_list_groups_and_show(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(config, capsys, "unanswered", "list")
+    assert code == 0 and "No open questions." in out
+    ids = queue(
+        config,
+        ("What are office rents in E-Town?", INVESTOR),
+        ("what are the office rents in etown", 5),
+        ("Is there a shuttle bus to the airport?", 6),
+    )
+    code, out, _ = run(config, capsys, "unanswered", "list")
+    assert code == 0
+    assert "3 open question(s) in 2 group(s); page 1 of 1" in out
+    rents = next(line for line in out.splitlines() if "rents" in line)
+    assert rents.split()[0] == "2" and f"#{ids[1]} #{ids[0]}" in rents
+    code, out, _ = run(config, capsys, "unanswered", "list", "--page", "1", "--per-page", "1")
+    assert "page 1 of 2" in out and "shuttle" not in out and "--page 2" in out
+
+    async def profile() -> None:
+        store = await Store.open(config.database)
+        await store.remember_user(INVESTOR, "Li", "li_invest")
+        await store.close()
+
+    asyncio.run(profile())
+    code, out, _ = run(config, capsys, "unanswered", "show", str(ids[0]))
+    assert code == 0
+    assert f"#{ids[0]}  new" in out and "From: Li (@li_invest), id 4242" in out
+    assert "What are office rents in E-Town?" in out and "Nearest entries:" in out and "  1. " in out
+    code, _, err = run(config, capsys, "unanswered", "show", "999")
+    assert code == 1 and "no item #999" in err
+
+
+def test_answer_reaches_the_investor_and_closes_the_item(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("Office rents <in> E-Town & Yizhuang?", INVESTOR))
+
+    async def link() -> None:
+        store = await Store.open(config.database)
+        await store.link_staff_message(STAFF_CHAT, 1, item_id)
+        await store.close()
+
+    asyncio.run(link())
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, out, err = run(
+            with_bot(config, api, STAFF_CHAT),
+            capsys,
+            "unanswered",
+            "answer",
+            str(item_id),
+            "Rents start <around> 2 yuan/m² & depend on the park.",
+            "--by",
+            "77",
+        )
+        sent = api.sent_messages(INVESTOR)
+        staff_chat = api.sent_messages(STAFF_CHAT)
+    assert code == 0, err
+    assert "marked answered" in out
+    assert len(sent) == 1
+    text = sent[0]["text"]
+    assert "Office rents <in> E-Town & Yizhuang?" in text  # their question, quoted
+    assert text.endswith("Rents start <around> 2 yuan/m² & depend on the park.")
+    assert any(e["type"] == "blockquote" for e in sent[0]["entities"])
+    answered = item(config, item_id)
+    assert answered.status == "answered" and answered.replied_by == 77 and answered.replied_at
+    assert answered.reply == "Rents start <around> 2 yuan/m² & depend on the park."
+    assert len(staff_chat) == 1 and f"#{item_id} answered" in staff_chat[0]["text"]
+
+    # A second answer is refused: nothing more reaches the investor.
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, _, err = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "again")
+        assert api.sent_messages(INVESTOR) == []
+    assert code == 1 and "already answered" in err
+
+
+def test_answer_in_chinese_uses_the_chinese_header(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("亦庄办公室租金多少？", INVESTOR), lang="zh")
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, _, _ = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "每平方米每天约2元。")
+        (sent,) = api.sent_messages(INVESTOR)
+    assert code == 0 and sent["text"].startswith("北京经开区团队的回复") and "亦庄办公室租金多少？" in sent["text"]
+
+
+def test_blocked_investor_keeps_the_item_open(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        api.block_chat(INVESTOR)
+        code, out, err = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "Hello")
+        assert api.sent_messages(INVESTOR) == []
+    assert code == 1 and "blocked the bot" in err and "stays open" in err and "answered" not in out
+    still_open = item(config, item_id)
+    assert still_open.status == "new" and still_open.reply is None
+    assert still_open.delivery_error is not None and "blocked" in still_open.delivery_error
+    code, out, _ = run(config, capsys, "unanswered", "show", str(item_id))
+    assert "Last reply not delivered" in out
+
+    # Once unblocked, the same command delivers and closes it.
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, _, _ = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "Hello")
+        assert len(api.sent_messages(INVESTOR)) == 1
+    assert code == 0 and item(config, item_id).status == "answered"
+
+
+def test_answer_without_a_token_or_with_a_wrong_one(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+    code, _, err = run(config, capsys, "unanswered", "answer", str(item_id), "Hello")
+    assert code == 2 and "no Telegram bot token configured" in err and "nothing was sent" in err
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        wrong = replace(config, telegram=TelegramConfig(token=TOKEN[:-1] + "X", api_base_url=api.base_url))
+        code, _, err = run(wrong, capsys, "unanswered", "answer", str(item_id), "Hello")
+        assert api.sent_messages(INVESTOR) == []
+    assert code == 2 and "refused the bot token" in err
+    assert item(config, item_id).status == "new"
+
+
+def test_answer_when_telegram_is_unreachable(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        unreachable = with_bot(config, api)
+    # The server is stopped now: the port refuses connections.
+    code, _, err = run(unreachable, capsys, "unanswered", "answer", str(item_id), "Hello")
+    assert code == 1 and "stays open" in err and item(config, item_id).status == "new"
+
+
+def test_answer_usage_and_missing_items(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        bot_config = with_bot(config, api)
+        code, _, err = run(bot_config, capsys, "unanswered", "answer", "999", "Hello")
+        assert code == 1 and "no item #999" in err
+        code, _, err = run(bot_config, capsys, "unanswered", "answer", str(item_id), "x" * 4000)
+        assert code == 2 and "at most" in err
+        assert api.sent_messages() == []
+
+
+def test_answer_for_a_forgotten_investor_cannot_be_delivered(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+
+    async def forget() -> None:
+        store = await Store.open(config.database)
+        await store.forget_user(INVESTOR)
+        await store.close()
+
+    asyncio.run(forget())
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, _, err = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "Hello")
+        assert api.sent_messages() == []
+    assert code == 1 and "/forget" in err and item(config, item_id).status == "new"
+
+
+def test_token_and_base_url_from_the_environment(
+    config: Config, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        loaded = load_config(None, {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url})
+        env_config = replace(loaded, database=config.database, faq_dir=MINI_KB)
+        code, _, err = run(env_config, capsys, "unanswered", "answer", str(item_id), "Hello")
+        assert len(api.sent_messages(INVESTOR)) == 1
+    assert code == 0, err
+
+
+def test_dismiss(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(config, ("office rents?", INVESTOR))
+    code, out, _ = run(config, capsys, "unanswered", "dismiss", str(item_id), "--by", "5")
+    assert code == 0 and "dismissed" in out
+    dismissed = item(config, item_id)
+    assert dismissed.status == "dismissed" and dismissed.replied_by == 5
+    code, _, err = run(config, capsys, "unanswered", "dismiss", str(item_id))
+    assert code == 1 and "already closed" in err
+    code, _, _ = run(config, capsys, "unanswered", "dismiss", "999")
+    assert code == 1
+    code, out, _ = run(config, capsys, "unanswered", "list")
+    assert "No open questions." in out
+
+
+def test_export_to_stdout_and_to_a_private_file(
+    config: Config, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    queue(config, ("=cmd|' /C calc'!A0", INVESTOR), ('亦庄, "quoted"\nline', 5), ("+SUM(1)", 6))
+    code, out, err = run(config, capsys, "unanswered", "export")
+    assert code == 0 and "exported 3 question(s)" in err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][0] == "id" and [r[-1] for r in rows[1:]] == [
+        "'=cmd|' /C calc'!A0",
+        '亦庄, "quoted"\nline',
+        "'+SUM(1)",
+    ]
+
+    target = tmp_path / "export.csv"
+    code, out, err = run(config, capsys, "unanswered", "export", "--from", "2000-01-01", "--output", str(target))
+    assert code == 0 and out == "" and "to " in err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))) == 4
+
+    code, out, err = run(config, capsys, "unanswered", "export", "--to", "2000-01-01")
+    assert code == 0 and len(list(csv.reader(io.StringIO(out)))) == 1  # header only
+    code, _, err = run(config, capsys, "unanswered", "export", "--from", "2026-11-02", "--to", "2026-11-01")
+    assert code == 2 and "after" in err
+    code, _, err = run(config, capsys, "unanswered", "export", "--output", str(tmp_path / "missing" / "x.csv"))
+    assert code == 1
+
+
+def test_suggest_prints_yaml_that_loads(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    queue(
+        config,
+        ("how many biotech firms are there in yizhuang now", 1),
+        ("What are office rents in E-Town?", 2),
+        ("What are office rents in E-Town", 3),
+    )
+    code, out, _ = run(config, capsys, "unanswered", "suggest", "--min-score", "0.3")
+    assert code == 0
+    data = yaml.safe_load(out)
+    assert data["phrasings"] == {"companies": {"en": ["how many biotech firms are there in yizhuang now"]}}
+    assert [e["id"] for e in data["new_entries"]] == ["office-rents-etown"]
+
+
+def test_suggest_with_a_broken_knowledge_base(
+    config: Config, capsys: pytest.CaptureFixture[str], kb_copy: Path
+) -> None:
+    (kb_copy / "entries.yaml").write_text("- id: broken\n  questions: [\n", encoding="utf-8")
+    code, _, err = run(replace(config, faq_dir=kb_copy), capsys, "unanswered", "suggest")
+    assert code == 1 and "etown-bot check" in err
+
+
+def test_stats_text_json_and_chart(config: Config, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    queue(config, ("office rents?", 1), ("Office rents", 2))
+    code, out, _ = run(config, capsys, "stats")
+    assert code == 0 and "24 h" in out and "Open questions: 2" in out
+    chart = tmp_path / "chart.png"
+    code, out, _ = run(config, capsys, "stats", "--json", "--chart", str(chart))
+    data = json.loads(out)
+    assert code == 0 and data["windows"]["24h"]["unanswered"] == 2 and data["open_items"] == 2
+    assert data["top_groups"][0]["count"] == 2 and len(data["daily"]) == 30
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_unreadable_database_is_reported(config: Config, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"not a database" * 200)
+    code, _, err = run(replace(config, database=garbage), capsys, "unanswered", "list")
+    assert code == 1 and "not a usable database" in err
