@@ -6,6 +6,7 @@ normalised once at index time and a query only normalises itself.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -100,24 +101,48 @@ class Normalizer:
         return text
 
     def tokens(self, normalized: str) -> list[str]:
-        """Words of a normalised text: Latin split on spaces, Chinese runs segmented by jieba."""
-        out: list[str] = []
+        """Words of a normalised text: Latin split on spaces and stemmed, Chinese runs segmented by jieba."""
+        return [token for token, _ in self.words(normalized)]
+
+    def words(self, normalized: str) -> list[tuple[str, str]]:
+        """(token, surface word) pairs: the surface is the word before stemming ("compani", "companies")."""
+        out: list[tuple[str, str]] = []
         for chunk in normalized.split(" "):
             if not chunk:
                 continue
             if not has_han(chunk):
-                out.append(self._stem(chunk))
+                out.append((self._stem(chunk), chunk))
                 continue
             position = 0
             for run in _HAN_RUN_RE.finditer(chunk):
                 if run.start() > position:
-                    out.append(self._stem(chunk[position : run.start()]))
-                out.extend(w for w in self._jieba.cut(run.group(0), False) if w.strip())
+                    latin = chunk[position : run.start()]
+                    out.append((self._stem(latin), latin))
+                out.extend((w, w) for w in self._jieba.cut(run.group(0), False) if w.strip())
                 position = run.end()
             if position < len(chunk):
-                out.append(self._stem(chunk[position:]))
+                out.append((self._stem(chunk[position:]), chunk[position:]))
         return out
 
     def segmented(self, text: str) -> str:
         """Normalised text with Chinese segmented into space-separated words."""
         return " ".join(self.tokens(self.normalize(text)))
+
+
+# Words rarer than this (wordfreq's Zipf scale: log10 of occurrences per billion words) are not in its
+# "small" lists; they count as rare.
+RARE_ZIPF = 3.0
+
+
+@lru_cache(maxsize=2)
+def _frequencies(lang: str) -> dict[str, float]:
+    import wordfreq  # loaded on first use (8 MB for both lists)
+
+    return dict(wordfreq.get_frequency_dict(lang, wordlist="small"))
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """How common a word is in general English or Chinese (Zipf scale, 0 for words rarer than ``RARE_ZIPF``)."""
+    frequency = _frequencies("zh" if has_han(word) else "en").get(word, 0.0)
+    return math.log10(frequency) + 9.0 if frequency > 0 else 0.0

@@ -80,3 +80,36 @@ def test_decide_answer_needs_threshold_and_margin() -> None:
 def test_index_needs_phrasings() -> None:
     with pytest.raises(ValueError, match="without phrasings"):
         Matcher([])
+
+
+def test_filler_words_weigh_less_than_key_words(matcher: Matcher) -> None:
+    """Words the phrasings do not use count by their rarity in general language (wordfreq)."""
+    normalizer = matcher.normalizer
+    weights = matcher._token_weights(normalizer.words(normalizer.normalize("we are considering suzhou companies")))
+    assert weights["suzhou"] > 2 * weights["we"]
+    assert weights["suzhou"] > weights["consid"] > weights["we"]
+    # A known word keeps its idf among the phrasings unless it is common in general language.
+    assert weights["compani"] <= matcher._token_idf["compani"]
+
+
+def test_rendered_figures_count_as_known_words(matcher: Matcher) -> None:
+    """The answer's figures (facts rendered into it) are in the entry's vocabulary: "5000" is not a new word."""
+    companies = matcher.entry_ids.index("companies")
+    assert "5000" in matcher._vocab[companies]
+
+
+def test_unknown_key_word_costs_more_coverage_than_filler(matcher: Matcher) -> None:
+    normalizer = matcher.normalizer
+    companies = matcher.entry_ids.index("companies")
+
+    def coverage(question: str) -> float:
+        return matcher._coverage(matcher._token_weights(normalizer.words(normalizer.normalize(question))), companies)
+
+    inside = coverage("how many biotech companies are in yizhuang")
+    padded = coverage("please how many biotech companies are in yizhuang")
+    elsewhere = coverage("how many biotech companies are in suzhou")
+    assert elsewhere < padded < inside
+    assert (
+        matcher.rank("how many biotech companies are in suzhou")[0].score
+        < matcher.rank("how many biotech companies are in yizhuang")[0].score
+    )

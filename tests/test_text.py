@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.text import Normalizer, clean, detect_language, is_traditional
+from bot.text import Normalizer, clean, detect_language, is_traditional, zipf
 
 
 def test_clean_folds_width_case_punctuation_and_traditional() -> None:
@@ -40,3 +40,20 @@ def test_segmentation_of_chinese() -> None:
     assert tokens[0] == "etown"
     assert "企业" in tokens
     assert normalizer.segmented("") == ""
+
+
+def test_words_keep_the_surface_of_stemmed_tokens() -> None:
+    normalizer = Normalizer()
+    assert normalizer.words("companies in 亦庄园区") == [
+        ("compani", "companies"),
+        ("in", "in"),
+        ("亦庄", "亦庄"),
+        ("园区", "园区"),
+    ]
+    assert normalizer.tokens("companies in 亦庄园区") == ["compani", "in", "亦庄", "园区"]
+
+
+def test_zipf_tells_filler_from_rare_words() -> None:
+    assert zipf("the") > 7 > zipf("considering") > zipf("suzhou")
+    assert zipf("什么") > zipf("苏州") > 0
+    assert zipf("biobay") == 0.0  # rarer than the lists hold
