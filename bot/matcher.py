@@ -2,10 +2,11 @@
 
 Retrieval then re-ranking. Every phrasing is normalised once (NFKC, case, Traditional -> Simplified,
 synonyms, jieba segmentation) and indexed as a TF-IDF vector of character n-grams plus words (word
-bigrams were measured: 4.6 points worse on the dev set). A query is vectorised once; one sparse product against the inverted index scores every
-phrasing (cost follows the query's n-gram postings, not the number of phrasings). The best phrasing of
-each entry and the entry's centroid give an entry score; the top candidates are re-ranked with
-rapidfuzz's ``token_sort_ratio`` against their phrasings, fused with the TF-IDF scores. Measured on
+bigrams were measured: 4.6 points worse on the dev set). A query is vectorised once; one sparse
+product against the inverted index scores every phrasing (cost follows the query's n-gram postings,
+not the number of phrasings). The best phrasing of each entry and the entry's centroid give an entry
+score; the top candidates are re-ranked with rapidfuzz's ``token_sort_ratio`` against their
+phrasings, fused with the TF-IDF scores, and scaled by vocabulary coverage. Measured on
 FAQ data and CLINC150 (see ``benchmarks/README.md``): the fusion beats every single scorer, and
 ``token_set_ratio``/``WRatio`` are not used because they reward a query whose words are a subset.
 
