@@ -447,6 +447,18 @@ class Store:
         )
         return [(int(r[0]), int(r[1])) for r in rows]
 
+    async def staff_messages_for_user(self, user_id: int) -> list[tuple[int, int, int]]:
+        """``(chat_id, message_id, item_id)`` of every staff post about an investor's items, oldest first.
+
+        Read it before ``forget_user`` to edit those posts: afterwards nothing links them to the investor.
+        """
+        rows = await self._fetch(
+            "SELECT m.chat_id, m.message_id, m.item_id FROM staff_messages AS m"
+            " JOIN unanswered AS u ON u.id = m.item_id WHERE u.user_id = ? ORDER BY m.rowid",
+            (user_id,),
+        )
+        return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     # --- feedback and preferences
 
     async def record_feedback(

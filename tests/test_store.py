@@ -232,6 +232,8 @@ async def test_forget_user_removes_their_rows_and_anonymises_open_items(tmp_path
         await store.record_feedback(user_id=8, question_id=theirs, entry_id="a", helpful=True)
         await store.remember_user(7, "Li", "li")
         await store.remember_user(8, "Wang", None)
+        await store.link_staff_message(-100, 3, other_item)
+        assert await store.staff_messages_for_user(7) == [(-100, 1, open_item), (-100, 2, closed)]
 
         counts = await store.forget_user(7)
         assert (counts.questions, counts.feedback, counts.items_deleted, counts.items_anonymised, counts.users) == (
@@ -251,6 +253,8 @@ async def test_forget_user_removes_their_rows_and_anonymises_open_items(tmp_path
         assert await store.get_unanswered(closed) is None and await store.get_unanswered(dismissed) is None
         assert await store.item_for_staff_message(-100, 1) == open_item  # staff can still answer it in the FAQ
         assert await store.item_for_staff_message(-100, 2) is None
+        assert await store.staff_messages_for_user(7) == []
+        assert await store.staff_messages_for_user(8) == [(-100, 3, other_item)]
         other = await store.get_unanswered(other_item)
         assert other is not None and other.user_id == 8
         with sqlite3.connect(store.path) as raw:
