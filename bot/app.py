@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 from telegram.request import BaseRequest
@@ -23,14 +23,29 @@ from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
 from bot.ratelimit import FloodGuard
 from bot.store import Store, StoreError
-from handlers import errors, fallback, inline, language, media, questions, start, topics
+from handlers import admin, errors, fallback, inline, language, media, privacy, questions, staff, start, topics
 from handlers.context import SERVICES_KEY, AnyApplication, Services
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-# Commands, then buttons, then free text, then the catch-alls. errors registers the error handler.
-HANDLER_MODULES: tuple[ModuleType, ...] = (start, language, topics, questions, inline, media, fallback, errors)
+# Commands, then buttons, then staff replies (before questions: in the staff chat a reply to the bot
+# answers an investor), free text, then the catch-alls. errors registers the error handler.
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    start,
+    language,
+    topics,
+    privacy,
+    admin,
+    staff,
+    questions,
+    inline,
+    media,
+    fallback,
+    errors,
+)
+WATCH_SECONDS = 5.0  # how often faq/ is checked for edits
+PURGE_SECONDS = 24 * 3600  # retention runs daily
 # Edited messages, channel posts and the rest are never fetched: the bot has nothing to say to them.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Updates handled at once. Matching is ~1 ms of CPU; the rest is waiting on Telegram and SQLite.
@@ -44,12 +59,14 @@ PUBLIC_COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("topics", "Browse questions by topic"),
         ("lang", "English / 中文"),
         ("help", "How to ask"),
+        ("forget", "Delete my questions and data"),
     ],
     "zh": [
         ("start", "介绍与主题"),
         ("topics", "按主题浏览问题"),
         ("lang", "切换语言 English / 中文"),
         ("help", "使用说明"),
+        ("forget", "删除我的提问和数据"),
     ],
 }
 
@@ -127,8 +144,16 @@ async def _post_init(app: AnyApplication) -> None:
     try:
         await app.bot.set_my_commands(bot_commands("en"))
         await app.bot.set_my_commands(bot_commands("zh"), language_code="zh")
+        # Admins see their commands only in their own chats and the staff chat, never in the public menu.
+        admin_menu = bot_commands("en") + [BotCommand(name, text) for name, text in admin.ADMIN_COMMANDS]
+        staff = svc.config.staff
+        for chat_id in (*staff.admins, *((staff.chat_id,) if staff.chat_id is not None else ())):
+            await app.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:  # a menu is a convenience; the bot works without it
         log.warning("could not set the command menus: %s", exc)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(admin.watch_faq, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="watch-faq")
+        app.job_queue.run_repeating(admin.purge_old_rows, interval=PURGE_SECONDS, first=60, name="retention")
     me = app.bot.username
     log.info("bot @%s ready: %d knowledge-base entries", me, len(svc.knowledge.kb.entries))
 
@@ -178,6 +203,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app: AnyApplication = builder.build()
+    services.faq_signature = admin.faq_signature(knowledge.directory)
     app.bot_data[SERVICES_KEY] = services
     for module in HANDLER_MODULES:
         module.register(app)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot import staff_cli
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.config import Config, ConfigError, load_config
 from bot.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("shell", help="chat with the assistant in the terminal (logged like the bot)")
     # Used by `make run` to choose between the Telegram bot and the console chat.
     commands.add_parser("has-token", help="exit 0 when a Telegram token is configured, else 1")
+
+    staff_cli.add_parsers(commands)
 
     evaluate = commands.add_parser("eval", help="measure the matcher on labelled questions")
     evaluate.add_argument("--cases", type=Path, required=True, metavar="FILE", help="YAML list of {q, expect}")
@@ -207,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_shell(config))
         if args.command == "eval":
             return cmd_eval(config, args)
+        if args.command in staff_cli.COMMANDS:
+            return staff_cli.dispatch(config, args)
         if args.command == "has-token":
             return EXIT_OK if config.telegram.token else EXIT_PROBLEMS
         raise AssertionError(args.command)

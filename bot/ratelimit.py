@@ -55,6 +55,11 @@ class FloodGuard:
         self._notified[user_id] = now
         return Verdict(False, notify=first, retry_after=retry_after)
 
+    def forget(self, user_id: int) -> None:
+        """Drop what is kept about ``user_id`` (the /forget command)."""
+        self._seen.pop(user_id, None)
+        self._notified.pop(user_id, None)
+
     def _forget_idle(self, now: float) -> None:
         """Bound memory: drop users with no question in the current window."""
         idle = [uid for uid, stamps in self._seen.items() if not stamps or now - stamps[-1] >= WINDOW_SECONDS]

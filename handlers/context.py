@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -36,6 +37,9 @@ class Services:
     langs: dict[int, str | None] = field(default_factory=dict)
     # Questions already handed to staff through "None of these": a second press does not queue twice.
     handed_over: set[int] = field(default_factory=set)
+    # faq/ as last loaded (names, sizes, mtimes), for the watcher; reloads take turns.
+    faq_signature: tuple[tuple[str, int, int], ...] = ()
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def chosen_lang(self, user_id: int) -> str | None:
         """The language the user picked with /lang, if any."""

@@ -18,6 +18,7 @@ from bot.assistant import Reply
 from bot.render import Answer, format_html
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, addressed_text, is_private, services
+from handlers.staff import notify_staff
 from handlers.ui import button_text, label_text, quote, reply_html, say, show
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ async def on_question(update: Update, context: Context) -> None:
         return
     reply = await svc.assistant.ask(text, user_id=user.id, chat_id=chat.id, lang=await svc.chosen_lang(user.id))
     await send_reply(message, svc, reply)
+    if reply.unanswered_id is not None:  # after the investor's reply, so staff posting never delays it
+        await notify_staff(context.bot, svc, user, reply.unanswered_id, "unanswered")
 
 
 async def on_answer_button(update: Update, context: Context) -> None:
@@ -158,6 +161,7 @@ async def on_none_of_these(update: Update, context: Context) -> None:
     svc.handed_over.add(record.id)
     await query.answer()
     await show(query, say(record.lang, "handed_over", question=quote(record.text)))
+    await notify_staff(context.bot, svc, query.from_user, item, "none_of_these")
 
 
 async def on_feedback(update: Update, context: Context) -> None:

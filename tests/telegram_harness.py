@@ -77,11 +77,14 @@ def make_config(tmp_path: Path, faq: Path = MINI_KB, **overrides: Any) -> Config
 
 
 @asynccontextmanager
-async def running_bot(config: Config, matching: MatchingConfig | None = None) -> AsyncIterator[Harness]:
-    """An initialised Application (post_init done) against a recording FakeBotAPI."""
+async def running_bot(
+    config: Config, matching: MatchingConfig | None = None, api: FakeBotAPI | None = None
+) -> AsyncIterator[Harness]:
+    """An initialised Application (post_init done) against a recording FakeBotAPI (pass one to keep
+    Telegram's state across a restart of the bot)."""
     if matching is not None:
         config = replace(config, matching=matching)
-    api = FakeBotAPI(expected_token=config.telegram.token)
+    api = api or FakeBotAPI(expected_token=config.telegram.token)
     knowledge = Knowledge(config.knowledge_dir, config.matching)
     knowledge.load()
     app = build_application(config, knowledge, request=RecordingRequest(api))

@@ -146,3 +146,12 @@ def test_shell_logs_to_database(tmp_path: Path) -> None:
         queued = db.execute("SELECT text FROM unanswered").fetchall()
     assert statuses == ["answered", "unanswered"]
     assert queued == [("what are office rents",)]
+
+
+def test_staff_commands_are_wired_in(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {tmp_path / 'log.sqlite3'}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "--config", str(config), "unanswered", "list")
+    assert code == 0 and "No open questions" in out
+    code, out, _ = run(capsys, "--config", str(config), "stats", "--json")
+    assert code == 0 and json.loads(out)["open_items"] == 0

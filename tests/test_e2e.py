@@ -159,7 +159,7 @@ def bot_process(api: FakeBotAPI, tmp_path: Path) -> Iterator[BotProcess]:
 
 
 def test_english_and_chinese_conversations(api: FakeBotAPI, bot_process: BotProcess) -> None:
-    assert [c["command"] for c in api.commands()] == ["start", "topics", "lang", "help"]
+    assert [c["command"] for c in api.commands()] == ["start", "topics", "lang", "help", "forget"]
     assert api.commands(language_code="zh")
 
     en = Conversation(api, EN_USER, "en")

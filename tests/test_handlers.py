@@ -48,7 +48,7 @@ def only_message(calls: list) -> dict:  # type: ignore[type-arg]
 async def test_command_menus_in_english_and_chinese_without_admin_commands(tg: Harness) -> None:
     en = [c["command"] for c in tg.api.commands()]
     zh = tg.api.commands(language_code="zh")
-    assert en == ["start", "topics", "lang", "help"]
+    assert en == ["start", "topics", "lang", "help", "forget"]
     assert [c["command"] for c in zh] == en
     assert any("主题" in c["description"] for c in zh)
     assert not {"unanswered", "stats", "export", "reload", "answer", "dismiss"} & set(en)
@@ -259,7 +259,6 @@ async def test_forged_feedback_for_another_users_question_keeps_only_the_vote(tg
         "l:de",
         "x",
         "a:en:companies\n",
-        "s:dismiss:1",
         "日本語のボタン",
     ],
 )
@@ -447,3 +446,10 @@ def test_every_button_the_bot_makes_fits_in_64_bytes() -> None:
         assert callbacks.parse(data) is not None
     with pytest.raises(callbacks.CallbackDataTooLong):
         callbacks.answer("en", "a" * 70)
+
+
+async def test_telegram_429_is_waited_out_and_retried(tg: Harness) -> None:
+    tg.api.fail_next("sendMessage", status=429, retry_after=1, description="Too Many Requests: retry after 1")
+    calls = await tg.send(USER, "how many biotech companies in BDA?")
+    assert [c.status for c in calls if c.method == "sendMessage"] == [429, 200]
+    assert "more than 5,000" in sent(calls)[0]["text"]

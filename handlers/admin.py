@@ -1,0 +1,259 @@
+"""Admin commands: /unanswered, /answer, /dismiss, /stats, /export, /reload, and the faq/ watcher.
+
+Only ``staff.admins``, and only in a private chat or the staff chat. Anyone else gets a neutral
+"not available" (the attempt is logged); the commands never appear in the public menu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import html
+import logging
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import CommandHandler
+
+from bot.kb import KnowledgeBase, LoadResult
+from bot.staff import (
+    collect_stats,
+    export_csv_bytes,
+    format_stats,
+    open_groups,
+    paginate,
+    parse_day,
+    render_chart,
+)
+from handlers import callbacks
+from handlers.context import AnyApplication, Context, Services, is_private, services
+from handlers.staff import deliver_reply, is_admin, refuse, staff_name
+from handlers.ui import button_text, split_html
+
+log = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = [
+    ("unanswered", "Open questions, grouped"),
+    ("answer", "ID text: reply to an investor"),
+    ("dismiss", "ID: close a question without reply"),
+    ("stats", "Usage figures and a 30-day chart"),
+    ("export", "[from] [to]: the question log as CSV"),
+    ("reload", "Reload faq/ (validated)"),
+]
+MAX_ERRORS_SHOWN = 20
+
+
+def allowed(update: Update, svc: Services) -> bool:
+    """An admin, in a private chat or the staff chat."""
+    chat = update.effective_chat
+    in_place = is_private(chat) or (chat is not None and chat.id == svc.config.staff.chat_id)
+    return is_admin(svc, update.effective_user) and in_place
+
+
+async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of open questions grouped by similarity, with open / dismiss buttons per group."""
+    assert svc.store is not None
+    groups = await open_groups(svc.store, svc.knowledge.matcher.normalizer)
+    shown = paginate(groups, page)
+    if not shown.groups:
+        return "No open questions. 🎉", None
+    lines = [
+        f"<b>Open questions</b>: {shown.total_items} in {shown.total_groups} group(s), "
+        f"page {shown.number}/{shown.pages}"
+    ]
+    rows: list[list[InlineKeyboardButton]] = []
+    for n, group in enumerate(shown.groups, 1 + (shown.number - 1) * 10):
+        first = group.item_ids[0]
+        lines.append(
+            f"{n}. “{html.escape(button_text(group.representative, 120))}” · asked {group.count}× · "
+            f"newest {group.newest_day} · #{first}"
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(f"{n}. Open / answer #{first}", callback_data=callbacks.staff("o", first)),
+                InlineKeyboardButton(f"Dismiss ({group.count})", callback_data=callbacks.staff("g", first)),
+            ]
+        )
+    nav = []
+    if shown.number > 1:
+        nav.append(InlineKeyboardButton("« Newer", callback_data=callbacks.staff("u", shown.number - 1)))
+    if shown.number < shown.pages:
+        nav.append(InlineKeyboardButton("Older »", callback_data=callbacks.staff("u", shown.number + 1)))
+    if nav:
+        rows.append(nav)
+    lines.append("Open a question to see its details; reply to it to answer the investor.")
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def unanswered_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not allowed(update, svc):
+        await refuse(update, "/unanswered")
+        return
+    message = update.effective_message
+    assert message is not None
+    args = context.args or []
+    page = int(args[0]) if args and args[0].isdigit() else 1
+    text, markup = await unanswered_page(svc, page)
+    await message.reply_text(split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def answer_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not allowed(update, svc):
+        await refuse(update, "/answer")
+        return
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    parts = (message.text or "").split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
+        await message.reply_text("Usage: /answer ID your reply to the investor")
+        return
+    await message.reply_text(await deliver_reply(context.bot, svc, int(parts[1].lstrip("#")), parts[2], user))
+
+
+async def dismiss_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not allowed(update, svc):
+        await refuse(update, "/dismiss")
+        return
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and svc.store is not None
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await message.reply_text("Usage: /dismiss ID")
+        return
+    item_id = int(args[0].lstrip("#"))
+    done = await svc.store.dismiss_unanswered(item_id, user.id, only_open=True)
+    await message.reply_text(
+        f"#{item_id} dismissed by {staff_name(user)}." if done else f"#{item_id} is not an open question."
+    )
+
+
+async def stats_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not allowed(update, svc):
+        await refuse(update, "/stats")
+        return
+    message = update.effective_message
+    assert message is not None and svc.store is not None
+    summary = await collect_stats(svc.store, normalizer=svc.knowledge.matcher.normalizer)
+    await message.reply_text(f"<pre>{html.escape(format_stats(summary))}</pre>", parse_mode=ParseMode.HTML)
+    chart = await asyncio.to_thread(render_chart, summary.daily)  # ~0.1 s of CPU: off the event loop
+    await message.reply_photo(InputFile(chart, filename="questions-30-days.png"), caption="Last 30 days (UTC)")
+
+
+async def export_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not allowed(update, svc):
+        await refuse(update, "/export")
+        return
+    message = update.effective_message
+    assert message is not None and svc.store is not None
+    args = context.args or []
+    try:
+        first = parse_day(args[0]) if len(args) > 0 else None
+        last = parse_day(args[1]) if len(args) > 1 else None
+        data = await export_csv_bytes(svc.store, first, last)
+    except ValueError as exc:
+        await message.reply_text(f"{exc}. Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]")
+        return
+    name = f"etown-questions-{first or 'start'}-to-{last or dt.date.today()}.csv"
+    await message.reply_document(InputFile(data, filename=name), caption="Question log (CSV, UTF-8)")
+
+
+# --- reloading the knowledge base
+
+
+def describe_reload(old: KnowledgeBase | None, result: LoadResult) -> str:
+    """What a reload did, for admins: the changes, or the file:line errors that kept the old version."""
+    if result.kb is None:
+        lines = [f"❌ Reload refused: {len(result.errors)} error(s). Still answering from the last good version."]
+        lines += [str(issue) for issue in result.errors[:MAX_ERRORS_SHOWN]]
+        if len(result.errors) > MAX_ERRORS_SHOWN:
+            lines.append(f"... and {len(result.errors) - MAX_ERRORS_SHOWN} more (run etown-bot check)")
+        return "\n".join(lines)
+    new = result.kb
+    before = {e.id: dataclasses.replace(e, line=0) for e in old.entries.values()} if old is not None else {}
+    after = {e.id: dataclasses.replace(e, line=0) for e in new.entries.values()}
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(i for i in set(before) & set(after) if before[i] != after[i])
+    lines = [f"✅ Knowledge base reloaded: {len(new.entries)} entries, {len(result.warnings)} warning(s)."]
+    for label, ids in (("added", added), ("removed", removed), ("changed", changed)):
+        if ids:
+            shown = ", ".join(ids[:15]) + (f" (+{len(ids) - 15})" if len(ids) > 15 else "")
+            lines.append(f"{label}: {shown}")
+    if not (added or removed or changed):
+        lines.append("No entry changed.")
+    lines += [str(issue) for issue in result.warnings[:5]]
+    return "\n".join(lines)
+
+
+async def reload_knowledge(svc: Services) -> str:
+    """Reload faq/ off the event loop; an invalid version never replaces the live one."""
+    async with svc.reload_lock:
+        old = svc.knowledge.kb
+        result = await asyncio.to_thread(svc.knowledge.load)
+        svc.faq_signature = faq_signature(svc.knowledge.directory)
+        return describe_reload(old, result)
+
+
+async def reload_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if not allowed(update, svc):
+        await refuse(update, "/reload")
+        return
+    message = update.effective_message
+    assert message is not None
+    for chunk in split_html(html.escape(await reload_knowledge(svc))):
+        await message.reply_text(chunk, parse_mode=ParseMode.HTML)
+
+
+def faq_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the knowledge-base files: cheap to compare every few seconds."""
+    found = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        found.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+async def watch_faq(context: Context) -> None:
+    """JobQueue callback: reload when faq/ changed and tell the admins what happened."""
+    svc = services(context)
+    signature = await asyncio.to_thread(faq_signature, svc.knowledge.directory)
+    if signature == svc.faq_signature:
+        return
+    report = await reload_knowledge(svc)
+    log.info("faq/ changed: %s", report.splitlines()[0])
+    targets = [svc.config.staff.chat_id] if svc.config.staff.chat_id is not None else list(svc.config.staff.admins)
+    for chat_id in targets:
+        try:
+            for chunk in split_html(html.escape("faq/ changed on disk. " + report)):
+                await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML)
+        except Exception:  # one unreachable admin must not stop the others hearing about it
+            log.exception("could not tell chat %s about a reload", chat_id)
+
+
+async def purge_old_rows(context: Context) -> None:
+    """JobQueue callback, daily: delete log rows older than ``retention_days``."""
+    svc = services(context)
+    if svc.store is None:
+        return
+    counts = await svc.store.purge_older_than(svc.config.retention_days)
+    log.info("retention: purged %d row(s) older than %d days", counts.total, svc.config.retention_days)
+
+
+def register(app: AnyApplication) -> None:
+    app.add_handler(CommandHandler("unanswered", unanswered_command))
+    app.add_handler(CommandHandler("answer", answer_command))
+    app.add_handler(CommandHandler("dismiss", dismiss_command))
+    app.add_handler(CommandHandler("stats", stats_command))
+    app.add_handler(CommandHandler("export", export_command))
+    app.add_handler(CommandHandler("reload", reload_command))

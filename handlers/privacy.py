@@ -1,0 +1,58 @@
+"""/forget: an investor deletes their questions, feedback and ids from the log."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from handlers.context import AnyApplication, Context, services
+from handlers.ui import reply_html
+
+log = logging.getLogger(__name__)
+
+TEXTS = {
+    "en": (
+        "Done: I deleted {questions} question(s), {feedback} rating(s) and your language setting. "
+        "{anonymised} question(s) still waiting for staff keep their text but no longer say who asked, "
+        "so staff cannot reply to them."
+    ),
+    "zh": (
+        "已删除：{questions}个问题、{feedback}条评价和您的语言设置。"
+        "仍在等待工作人员处理的{anonymised}个问题保留文字，但不再记录提问人，工作人员将无法回复。"
+    ),
+}
+FAILED = {
+    "en": "Sorry, I couldn't delete your data just now. Please try again in a few minutes.",
+    "zh": "抱歉，暂时无法删除您的数据，请过几分钟再试。",
+}
+
+
+async def forget(update: Update, context: Context) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    svc = services(context)
+    lang = await svc.ui_lang(user)
+    if svc.store is None:
+        await reply_html(message, FAILED[lang])
+        return
+    try:
+        counts = await svc.store.forget_user(user.id)
+    except sqlite3.Error:
+        log.exception("could not forget a user")
+        await reply_html(message, FAILED[lang])
+        return
+    svc.langs.pop(user.id, None)
+    svc.flood.forget(user.id)
+    log.info("a user used /forget: %d row(s) removed or anonymised", counts.total)
+    await reply_html(
+        message,
+        TEXTS[lang].format(questions=counts.questions, feedback=counts.feedback, anonymised=counts.items_anonymised),
+    )
+
+
+def register(app: AnyApplication) -> None:
+    app.add_handler(CommandHandler("forget", forget))

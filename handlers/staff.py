@@ -1,0 +1,267 @@
+"""The staff loop in Telegram: queued questions posted to the staff chat, staff replies delivered to
+investors, and the staff buttons (dismiss, answer with an entry and get the phrasing to add).
+
+The link between a staff-chat message and its queue item is kept in the database by numeric ids, so
+a reply works after a restart. Every staff button re-checks that the presser is an admin.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import sqlite3
+
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.render import format_html
+from bot.staff import PostReason, format_utc, investor_reply_html, open_groups, staff_post_for_item
+from bot.store import utcnow
+from handlers import callbacks
+from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
+from handlers.ui import NO_PREVIEW, button_text, split_html
+
+log = logging.getLogger(__name__)
+
+NOT_AVAILABLE = "This command is not available."
+
+
+def is_admin(svc: Services, user: User | None) -> bool:
+    return user is not None and user.id in svc.config.staff.admins
+
+
+def staff_name(user: User) -> str:
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
+
+
+def post_markup(item_id: int, best_entry: str | None) -> InlineKeyboardMarkup:
+    row = [InlineKeyboardButton("Dismiss", callback_data=callbacks.staff("d", item_id))]
+    if best_entry:
+        label = button_text(f"Answer with {best_entry} + add phrasing", 60)
+        row.append(InlineKeyboardButton(label, callback_data=callbacks.staff("p", item_id, best_entry)))
+    return InlineKeyboardMarkup([row])
+
+
+async def post_item(bot: Bot, svc: Services, chat_id: int, item_id: int, reason: PostReason = "unanswered") -> bool:
+    """Post a queue item (question, asker, nearest entries, buttons) to ``chat_id`` and link the message."""
+    if svc.store is None:
+        return False
+    snapshot = svc.knowledge.snapshot
+    post = await staff_post_for_item(svc.store, item_id, snapshot.kb, snapshot.matcher, reason)
+    if post is None:
+        return False
+    best = post.best.entry_id if post.best is not None else None
+    message = await bot.send_message(
+        chat_id, post.html, parse_mode=ParseMode.HTML, reply_markup=post_markup(item_id, best)
+    )
+    await svc.store.link_staff_message(chat_id, message.message_id, item_id)
+    return True
+
+
+async def notify_staff(bot: Bot, svc: Services, user: User, item_id: int, reason: PostReason) -> None:
+    """A new queue item: remember who asked and post it to the staff chat. Failures are logged only:
+    the investor already has their reply, and the item waits in /unanswered either way."""
+    if svc.store is None:
+        return
+    try:
+        await svc.store.remember_user(user.id, user.first_name, user.username)
+        if svc.config.staff.chat_id is not None:
+            await post_item(bot, svc, svc.config.staff.chat_id, item_id, reason)
+    except (TelegramError, sqlite3.Error):
+        log.exception("could not post queue item %s to the staff chat", item_id)
+
+
+async def deliver_reply(bot: Bot, svc: Services, item_id: int, reply: str, by: User) -> str:
+    """Send a staff reply to the investor and close the item; returns the line to show staff.
+
+    The item is marked answered only once Telegram accepted the message; if the investor blocked the
+    bot it stays open with the reason noted.
+    """
+    if svc.store is None:
+        return "The question log is not available."
+    item = await svc.store.get_unanswered(item_id)
+    if item is None:
+        return f"There is no queued question #{item_id}."
+    if item.status != "new":
+        when = format_utc(item.replied_at) if item.replied_at else "earlier"
+        return f"#{item_id} is already {item.status} ({when}); nothing sent."
+    if item.chat_id is None:
+        return f"#{item_id}: the investor deleted their data (/forget); the reply cannot be delivered."
+    try:
+        text = investor_reply_html(item.text, reply, item.lang)
+    except ValueError as exc:
+        return f"#{item_id}: {exc}; nothing sent."
+    try:
+        await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    except Forbidden:
+        await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
+        return f"#{item_id}: the investor has blocked the bot, so the reply was not delivered. The item stays open."
+    except BadRequest as exc:
+        await svc.store.note_delivery_failed(item_id, str(exc))
+        return f"#{item_id}: Telegram refused the reply ({exc}). The item stays open."
+    if not await svc.store.answer_unanswered(item_id, reply.strip(), by.id, only_open=True):
+        return f"#{item_id}: delivered, but someone closed the item meanwhile."
+    return f"✓ #{item_id} answered by {staff_name(by)} at {format_utc(utcnow())}; the investor has the reply."
+
+
+async def refuse(update: Update, what: str) -> None:
+    """A neutral answer for non-admins (no hint that the command exists), and a log line."""
+    user, chat = update.effective_user, update.effective_chat
+    log.warning("refused %s for user %s in chat %s", what, user.id if user else None, chat.id if chat else None)
+    if update.callback_query is not None:
+        await update.callback_query.answer(NOT_AVAILABLE)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(NOT_AVAILABLE)
+
+
+async def on_staff_reply(update: Update, context: Context) -> None:
+    """A reply in the staff chat to one of the bot's posts: deliver it to the investor."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.reply_to_message is None:
+        return
+    svc = services(context)
+    replied = message.reply_to_message
+    if replied.from_user is None or replied.from_user.id != context.bot.id or svc.store is None:
+        return
+    item_id = await svc.store.item_for_staff_message(message.chat.id, replied.message_id)
+    if item_id is None:
+        return  # a reply to some other bot message (e.g. a stats table): staff chatting, not answering
+    if not is_admin(svc, user) and message.chat.id != svc.config.staff.chat_id:
+        await refuse(update, "staff reply")
+        return
+    result = await deliver_reply(context.bot, svc, item_id, message.text or "", user)
+    await message.reply_text(result)
+
+
+async def _close_post(query: CallbackQuery, note: str) -> None:
+    """Append what happened to a staff post and remove its buttons."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    text = f"{message.text_html}\n\n<i>{html.escape(note)}</i>"
+    try:
+        await query.edit_message_text(split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=None)
+    except BadRequest as exc:
+        log.info("could not update a staff post: %s", exc)
+
+
+async def on_staff_button(update: Update, context: Context) -> None:
+    """``s:<verb>:<item>[:<entry>]``: d dismiss, g dismiss group, p answer with entry, o open, u page."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    if not is_admin(svc, query.from_user):
+        await refuse(update, f"staff button {query.data!r}")
+        return
+    action = callbacks.parse(query.data)
+    if action is None or action.kind != "s" or svc.store is None:
+        await query.answer("This button has expired.")
+        return
+    by = query.from_user
+    if action.verb == "d":
+        done = await svc.store.dismiss_unanswered(action.item, by.id, only_open=True)
+        await query.answer(f"#{action.item} dismissed." if done else f"#{action.item} was not open.")
+        if done:
+            await _close_post(query, f"Dismissed by {staff_name(by)} at {format_utc(utcnow())}")
+    elif action.verb == "g":
+        groups = await open_groups(svc.store, svc.knowledge.matcher.normalizer)
+        group = next((g for g in groups if action.item in g.item_ids), None)
+        count = 0
+        for item_id in group.item_ids if group is not None else ():
+            count += await svc.store.dismiss_unanswered(item_id, by.id, only_open=True)
+        await query.answer(f"{count} question(s) dismissed.")
+    elif action.verb == "p":
+        await query.answer()
+        await answer_with_entry(query, svc, context.bot, action.item, action.entry, by)
+    elif action.verb == "o":
+        await query.answer()
+        chat_id = query.message.chat.id if query.message is not None else by.id
+        if not await post_item(context.bot, svc, chat_id, action.item):
+            await context.bot.send_message(chat_id, f"There is no queued question #{action.item}.")
+    elif action.verb == "u":
+        from handlers.admin import unanswered_page  # the /unanswered list lives with the admin commands
+
+        await query.answer()
+        text, markup = await unanswered_page(svc, action.item)
+        if isinstance(query.message, Message):
+            try:
+                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            except BadRequest as exc:
+                log.info("could not turn the page: %s", exc)
+    else:
+        await query.answer("This button has expired.")
+
+
+async def answer_with_entry(
+    query: CallbackQuery, svc: Services, bot: Bot, item_id: int, entry_id: str, by: User
+) -> None:
+    """Send the investor an existing entry's answer, close the item, and give staff the phrasing to add."""
+    assert svc.store is not None
+    chat_id = query.message.chat.id if query.message is not None else by.id
+    item = await svc.store.get_unanswered(item_id)
+    entry = svc.knowledge.kb.entries.get(entry_id)
+    if item is None or item.status != "new" or entry is None:
+        await bot.send_message(chat_id, f"#{item_id} is not open, or entry {entry_id} no longer exists.")
+        return
+    answer = svc.assistant.answer(entry_id, item.lang)
+    if item.chat_id is None or answer is None:
+        await bot.send_message(chat_id, f"#{item_id}: the investor deleted their data; nothing sent.")
+        return
+    header = investor_reply_html(item.text, "-", item.lang).rsplit("\n", 1)[0]  # header and quoted question
+    try:
+        for chunk in split_html(f"{header}\n{format_html(answer)}"):
+            await bot.send_message(item.chat_id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    except Forbidden:
+        await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
+        await bot.send_message(chat_id, f"#{item_id}: the investor has blocked the bot; the item stays open.")
+        return
+    await svc.store.answer_unanswered(item_id, f"[answered with entry {entry_id}]", by.id, only_open=True)
+    lang = "zh" if item.lang == "zh" else "en"
+    snippet = (
+        f"# {entry.file}, entry '{entry_id}' (line {entry.line}): add under questions.{lang}:\n"
+        f"    - {_yaml_scalar(' '.join(item.text.split()))}"
+    )
+    await _close_post(query, f"Answered with {entry_id} by {staff_name(by)} at {format_utc(utcnow())}")
+    await bot.send_message(
+        chat_id,
+        f"✓ #{item_id}: the investor has the answer of <code>{html.escape(entry_id)}</code>. "
+        f"To match this wording next time, add it to the knowledge base:\n<pre>{html.escape(snippet)}</pre>",
+        parse_mode=ParseMode.HTML,
+    )
+
+
+def _yaml_scalar(text: str) -> str:
+    """A one-line YAML string that pastes safely (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def services_of(app: AnyApplication) -> Services:
+    svc: Services = app.bot_data[SERVICES_KEY]
+    return svc
+
+
+def register(app: AnyApplication) -> None:
+    staff_chat_id = services_of(app).config.staff.chat_id
+    # Before the question handlers: in the staff chat, a reply to the bot is an answer, not a question.
+    reply_filter = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & filters.REPLY
+    if staff_chat_id is not None:
+        app.add_handler(MessageHandler(reply_filter & filters.Chat(staff_chat_id), on_staff_reply))
+    app.add_handler(MessageHandler(reply_filter & filters.ChatType.PRIVATE & _ReplyToStaffPost(), on_staff_reply))
+    app.add_handler(CallbackQueryHandler(on_staff_button, pattern=callbacks.ROUTES["s"]))
+
+
+class _ReplyToStaffPost(filters.MessageFilter):
+    """In a private chat, a reply to a staff post the bot sent there (an admin opened it from /unanswered)."""
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == message.get_bot().id
+            and (replied.text or "").startswith(("Unanswered question #", "No suggestion fitted"))
+        )

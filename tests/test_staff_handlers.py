@@ -1,0 +1,234 @@
+"""The staff loop and admin commands in Telegram, in process (recording BaseRequest)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, MatchingConfig, StaffConfig
+from tests.botapi_server import DEFAULT_SUPERGROUP_ID, FakeBotAPI
+from tests.conftest import MINI_KB
+from tests.telegram_harness import Harness, answered_queries, buttons, make_config, running_bot, sent
+
+INVESTOR, ZH_INVESTOR, ADMIN, STRANGER = 2001, 2002, 9001, 2666
+STAFF = DEFAULT_SUPERGROUP_ID
+UNKNOWN = "What is the office rent <b>per m²</b> in Yizhuang & nearby?"
+ADMIN_COMMANDS = ["/unanswered", "/answer 1 hello", "/dismiss 1", "/stats", "/export", "/reload"]
+
+
+def staff_config(tmp_path: Path, faq: Path = MINI_KB) -> Config:
+    return replace(make_config(tmp_path, faq=faq), staff=StaffConfig(admins=(ADMIN,), chat_id=STAFF))
+
+
+@pytest.fixture
+async def tg(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_bot(staff_config(tmp_path)) as harness:
+        yield harness
+
+
+async def ask_unknown(tg: Harness, user: int = INVESTOR, text: str = UNKNOWN) -> dict:  # type: ignore[type-arg]
+    calls = await tg.send(user, text, first_name="Li", username="li_invest")
+    posts = [m for m in sent(calls) if int(m["chat_id"]) == STAFF]
+    assert len(posts) == 1
+    return tg.api.last_message(STAFF) or {}
+
+
+async def staff_reply(tg: Harness, post: dict, text: str, user: int = ADMIN) -> list:  # type: ignore[type-arg]
+    return await tg.send(user, text, chat_id=STAFF, chat_type="supergroup", reply_to_message=post)
+
+
+async def test_an_unknown_question_reaches_the_staff_chat(tg: Harness) -> None:
+    post = await ask_unknown(tg)
+    text = post["text"]
+    assert text.startswith("Unanswered question #1")
+    assert "What is the office rent <b>per m²</b> in Yizhuang & nearby?" in text  # shown literally, not as HTML
+    assert "Li (@li_invest), id 2001" in text
+    assert "Language: en" in text and "UTC" in text
+    assert "Nearest entries:" in text
+    labels = buttons(post)
+    assert labels[0] == ("Dismiss", "s:d:1")
+    assert labels[1][1].startswith("s:p:1:")
+    store = tg.services.store
+    assert store is not None
+    assert await store.item_for_staff_message(STAFF, int(post["message_id"])) == 1
+
+
+async def test_a_staff_reply_reaches_the_investor_after_a_restart(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    config = staff_config(tmp_path)
+    async with running_bot(config, api=api) as first:
+        post = await ask_unknown(first)
+    async with running_bot(config, api=api) as second:  # a new process: only the database remembers
+        calls = await staff_reply(second, post, "Rents are negotiated per project; <we> will call you.")
+        to_investor = [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
+        assert len(to_investor) == 1
+        text = to_investor[0]["text"]
+        assert "Answer from the Beijing E-Town team" in text
+        assert "office rent &lt;b&gt;per m²&lt;/b&gt;" in text  # their question, quoted and escaped
+        assert "&lt;we&gt; will call you" in text
+        confirmation = [m for m in sent(calls) if int(m["chat_id"]) == STAFF]
+        assert confirmation[0]["text"].startswith("✓ #1 answered by Tester")
+        store = second.services.store
+        assert store is not None
+        item = await store.get_unanswered(1)
+        assert item is not None
+        assert (item.status, item.replied_by) == ("answered", ADMIN)
+        again = await staff_reply(second, post, "second answer")
+        assert "already answered" in sent(again)[0]["text"]
+
+
+async def test_a_blocked_investor_leaves_the_item_open(tg: Harness) -> None:
+    post = await ask_unknown(tg)
+    tg.api.block_chat(INVESTOR)
+    calls = await staff_reply(tg, post, "Here is the answer")
+    assert "has blocked the bot" in sent(calls)[-1]["text"]
+    store = tg.services.store
+    assert store is not None
+    item = await store.get_unanswered(1)
+    assert item is not None and item.status == "new" and item.delivery_error
+
+
+async def test_none_of_these_is_posted_to_staff(tmp_path: Path) -> None:
+    config = staff_config(tmp_path)
+    async with running_bot(config, MatchingConfig(answer_threshold=1.0, suggest_threshold=0.05)) as tg:
+        calls = await tg.send(INVESTOR, "biotech companies")
+        none_data = buttons(sent(calls)[0])[-1][1]
+        await tg.click(INVESTOR, none_data)
+        post = tg.api.last_message(STAFF)
+        assert post is not None and post["text"].startswith("No suggestion fitted")
+
+
+async def test_answer_with_an_entry_sends_its_answer_and_the_phrasing_to_add(tg: Harness) -> None:
+    post = await ask_unknown(tg, text="how much do biotech firms pay for rent")
+    phrase = next(data for _, data in buttons(post) if data.startswith("s:p:"))
+    calls = await tg.click(ADMIN, phrase, chat_id=STAFF, message=post)
+    investor = [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
+    assert investor and "Answer from the Beijing E-Town team" in investor[0]["text"]
+    staff = [m for m in sent(calls) if int(m["chat_id"]) == STAFF]
+    assert "add it to the knowledge base" in staff[-1]["text"]
+    assert "- &quot;how much do biotech firms pay for rent&quot;" in staff[-1]["text"]
+    edited = sent(calls, "editMessageText")[0]
+    assert "Answered with" in edited["text"] and "reply_markup" not in edited
+
+
+async def test_dismiss_button_and_commands(tg: Harness) -> None:
+    post = await ask_unknown(tg)
+    calls = await tg.click(ADMIN, "s:d:1", chat_id=STAFF, message=post)
+    assert answered_queries(calls)[0]["text"] == "#1 dismissed."
+    assert "Dismissed by Tester" in sent(calls, "editMessageText")[0]["text"]
+    await ask_unknown(tg, text="Do you have a hotline phone number?")
+    reply = sent(await tg.send(ADMIN, "/dismiss 2"))[0]
+    assert reply["text"].startswith("#2 dismissed by Tester")
+    assert "not an open question" in sent(await tg.send(ADMIN, "/dismiss 2"))[0]["text"]
+
+
+async def test_unanswered_groups_and_answer_command(tg: Harness) -> None:
+    await ask_unknown(tg, text="What are office rents in Yizhuang?")
+    await ask_unknown(tg, user=ZH_INVESTOR, text="What are the office rents in Yizhuang?")
+    await ask_unknown(tg, text="Is there a hotline phone number?")
+    listing = sent(await tg.send(ADMIN, "/unanswered"))[0]
+    assert "3 in 2 group(s)" in listing["text"]
+    assert "asked 2×" in listing["text"]
+    open_button = buttons(listing)[0][1]
+    assert open_button.startswith("s:o:")
+    opened = await tg.click(ADMIN, open_button)
+    assert sent(opened)[0]["text"].startswith("<b>Unanswered question #")
+    calls = await tg.send(ADMIN, "/answer 3 Please call the investment office.")
+    assert next(m["text"] for m in sent(calls) if int(m["chat_id"]) == ADMIN).startswith("✓ #3 answered")
+    assert "Please call the investment office." in next(m for m in sent(calls) if int(m["chat_id"]) == INVESTOR)["text"]
+    assert "Usage" in sent(await tg.send(ADMIN, "/answer"))[0]["text"]
+    dismiss_group = buttons(listing)[1][1]
+    assert dismiss_group.startswith("s:g:")
+    calls = await tg.click(ADMIN, dismiss_group)
+    assert answered_queries(calls)[0]["text"] == "2 question(s) dismissed."
+
+
+async def test_stats_sends_a_table_and_a_png_chart(tg: Harness) -> None:
+    await tg.send(INVESTOR, "how many biotech companies in BDA?")
+    await ask_unknown(tg)
+    calls = await tg.send(ADMIN, "/stats")
+    table = sent(calls)[0]["text"]
+    assert "24 h" in table and "Open questions: 1" in table
+    (upload,) = tg.api.uploads(ADMIN)
+    assert upload.data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_export_is_a_csv_that_parses_with_formulas_neutralised(tg: Harness) -> None:
+    await tg.send(INVESTOR, '=HYPERLINK("http://evil","x") office rent')
+    await tg.send(INVESTOR, "how many biotech companies in BDA?")
+    await tg.send(ADMIN, "/export")
+    (upload,) = tg.api.uploads(ADMIN)
+    assert upload.filename is not None and upload.filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(upload.data.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    assert rows[0]["text"].startswith("'=HYPERLINK")
+    assert "not a date" in sent(await tg.send(ADMIN, "/export yesterday"))[0]["text"]
+
+
+async def test_reload_refuses_a_broken_file_and_keeps_answering(tmp_path: Path) -> None:
+    faq = tmp_path / "faq"
+    shutil.copytree(MINI_KB, faq)
+    async with running_bot(staff_config(tmp_path, faq=faq)) as tg:
+        (faq / "broken.yaml").write_text("- id: broken\n  questions: {en: [oops\n", encoding="utf-8")
+        report = sent(await tg.send(ADMIN, "/reload"))[0]["text"]
+        assert report.startswith("❌ Reload refused")
+        assert "broken.yaml:" in report
+        answer = sent(await tg.send(INVESTOR, "how many biotech companies in BDA?"))[0]
+        assert "more than 5,000" in answer["text"]
+        (faq / "broken.yaml").write_text(
+            "- id: office-hours\n  questions: {en: ['When is the service centre open?', service centre hours,"
+            " opening hours of the office, when can I visit]}\n  answer: {en: Weekdays.}\n  source: s0\n",
+            encoding="utf-8",
+        )
+        report = sent(await tg.send(ADMIN, "/reload"))[0]["text"]
+        assert report.startswith("✅ Knowledge base reloaded") and "added: office-hours" in report
+
+
+async def test_strangers_get_not_available_for_every_admin_command_and_button(
+    tg: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    post = await ask_unknown(tg)
+    with caplog.at_level(logging.WARNING):
+        for command in ADMIN_COMMANDS:
+            reply = sent(await tg.send(STRANGER, command))
+            assert [m["text"] for m in reply] == ["This command is not available."], command
+        for data in ("s:d:1", "s:g:1", "s:o:1", "s:u:1", f"s:p:1:{buttons(post)[1][1].split(':')[-1]}"):
+            calls = await tg.click(STRANGER, data, chat_id=STAFF, message=post)
+            assert answered_queries(calls)[0]["text"] == "This command is not available."
+            assert not sent(calls)
+        # An admin in some other group is refused too.
+        other_group = await tg.send(ADMIN, "/stats", chat_id=-4_000_000_009, chat_type="group")
+        assert sent(other_group)[0]["text"] == "This command is not available."
+    assert caplog.text.count("refused") >= len(ADMIN_COMMANDS) + 6
+    store = tg.services.store
+    assert store is not None
+    item = await store.get_unanswered(1)
+    assert item is not None and item.status == "new"
+
+
+async def test_forget_removes_the_users_rows(tg: Harness) -> None:
+    await tg.send(INVESTOR, "how many biotech companies in BDA?")
+    await ask_unknown(tg)
+    await tg.send(OTHER_INVESTOR, "how many biotech companies in BDA?")
+    reply = sent(await tg.send(INVESTOR, "/forget"))[0]
+    assert "deleted 2 question(s)" in reply["text"]
+    store = tg.services.store
+    assert store is not None
+    remaining = await store.recent_questions()
+    assert [q.user_id for q in remaining] == [OTHER_INVESTOR]
+    item = await store.get_unanswered(1)
+    assert item is not None and item.user_id is None and item.text == UNKNOWN
+    post = tg.api.last_message(STAFF)
+    assert post is not None
+    calls = await staff_reply(tg, post, "hello")
+    assert "deleted their data" in sent(calls)[-1]["text"]
+
+
+OTHER_INVESTOR = 2003
