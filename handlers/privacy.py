@@ -6,8 +6,11 @@ import logging
 import sqlite3
 
 from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
+from bot.staff import staff_post_for_item
 from handlers.context import AnyApplication, Context, services
 from handlers.ui import reply_html
 
@@ -40,11 +43,13 @@ async def forget(update: Update, context: Context) -> None:
         await reply_html(message, FAILED[lang])
         return
     try:
+        posts = await svc.store.staff_messages_for_user(user.id)
         counts = await svc.store.forget_user(user.id)
     except sqlite3.Error:
         log.exception("could not forget a user")
         await reply_html(message, FAILED[lang])
         return
+    await _anonymise_staff_posts(context, posts)
     svc.langs.pop(user.id, None)
     svc.flood.forget(user.id)
     log.info("a user used /forget: %d row(s) removed or anonymised", counts.total)
@@ -52,6 +57,27 @@ async def forget(update: Update, context: Context) -> None:
         message,
         TEXTS[lang].format(questions=counts.questions, feedback=counts.feedback, anonymised=counts.items_anonymised),
     )
+
+
+async def _anonymise_staff_posts(context: Context, posts: list[tuple[int, int, int]]) -> None:
+    """Staff posts named the investor: rewrite them without the name (open items keep their text)."""
+    svc = services(context)
+    if svc.store is None:
+        return
+    snapshot = svc.knowledge.snapshot
+    for chat_id, message_id, item_id in posts:
+        try:
+            post = await staff_post_for_item(svc.store, item_id, snapshot.kb, snapshot.matcher)
+            if post is None:  # a closed item, deleted with the rest
+                await context.bot.edit_message_text(
+                    "(removed: the investor deleted their data)", chat_id=chat_id, message_id=message_id
+                )
+            else:
+                await context.bot.edit_message_text(
+                    post.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                )
+        except TelegramError as exc:  # e.g. too old to edit: the database no longer links it to anyone
+            log.info("could not anonymise staff post %s/%s: %s", chat_id, message_id, exc)
 
 
 def register(app: AnyApplication) -> None:

@@ -217,8 +217,11 @@ async def test_forget_removes_the_users_rows(tg: Harness) -> None:
     await tg.send(INVESTOR, "how many biotech companies in BDA?")
     await ask_unknown(tg)
     await tg.send(OTHER_INVESTOR, "how many biotech companies in BDA?")
-    reply = sent(await tg.send(INVESTOR, "/forget"))[0]
+    calls = await tg.send(INVESTOR, "/forget")
+    reply = sent(calls)[0]
     assert "deleted 2 question(s)" in reply["text"]
+    rewritten = sent(calls, "editMessageText")[0]
+    assert "identity removed" in rewritten["text"] and "li_invest" not in rewritten["text"]
     store = tg.services.store
     assert store is not None
     remaining = await store.recent_questions()
