@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import html
 import logging
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
@@ -52,6 +55,23 @@ def allowed(update: Update, svc: Services) -> bool:
     return is_admin(svc, update.effective_user) and in_place
 
 
+AdminHandler = Callable[[Update, Context, Services], Coroutine[Any, Any, None]]
+
+
+def admin_only(handler: AdminHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """Run ``handler`` for admins in an allowed chat; everyone else gets the neutral refusal (logged)."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: Context) -> None:
+        svc = services(context)
+        if not allowed(update, svc):
+            await refuse(update, "/" + handler.__name__.removesuffix("_command"))
+            return
+        await handler(update, context, svc)
+
+    return checked
+
+
 async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of open questions grouped by similarity, with open / dismiss buttons per group."""
     assert svc.store is not None
@@ -87,11 +107,8 @@ async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboard
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def unanswered_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if not allowed(update, svc):
-        await refuse(update, "/unanswered")
-        return
+@admin_only
+async def unanswered_command(update: Update, context: Context, svc: Services) -> None:
     message = update.effective_message
     assert message is not None
     args = context.args or []
@@ -100,11 +117,8 @@ async def unanswered_command(update: Update, context: Context) -> None:
     await message.reply_text(split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def answer_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if not allowed(update, svc):
-        await refuse(update, "/answer")
-        return
+@admin_only
+async def answer_command(update: Update, context: Context, svc: Services) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     parts = (message.text or "").split(maxsplit=2)
@@ -114,11 +128,8 @@ async def answer_command(update: Update, context: Context) -> None:
     await message.reply_text(await deliver_reply(context.bot, svc, int(parts[1].lstrip("#")), parts[2], user))
 
 
-async def dismiss_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if not allowed(update, svc):
-        await refuse(update, "/dismiss")
-        return
+@admin_only
+async def dismiss_command(update: Update, context: Context, svc: Services) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and svc.store is not None
     args = context.args or []
@@ -132,11 +143,8 @@ async def dismiss_command(update: Update, context: Context) -> None:
     )
 
 
-async def stats_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if not allowed(update, svc):
-        await refuse(update, "/stats")
-        return
+@admin_only
+async def stats_command(update: Update, context: Context, svc: Services) -> None:
     message = update.effective_message
     assert message is not None and svc.store is not None
     summary = await collect_stats(svc.store, normalizer=svc.knowledge.matcher.normalizer)
@@ -145,11 +153,8 @@ async def stats_command(update: Update, context: Context) -> None:
     await message.reply_photo(InputFile(chart, filename="questions-30-days.png"), caption="Last 30 days (UTC)")
 
 
-async def export_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if not allowed(update, svc):
-        await refuse(update, "/export")
-        return
+@admin_only
+async def export_command(update: Update, context: Context, svc: Services) -> None:
     message = update.effective_message
     assert message is not None and svc.store is not None
     args = context.args or []
@@ -201,11 +206,8 @@ async def reload_knowledge(svc: Services) -> str:
         return describe_reload(old, result)
 
 
-async def reload_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if not allowed(update, svc):
-        await refuse(update, "/reload")
-        return
+@admin_only
+async def reload_command(update: Update, context: Context, svc: Services) -> None:
     message = update.effective_message
     assert message is not None
     for chunk in split_html(html.escape(await reload_knowledge(svc))):
