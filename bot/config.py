@@ -26,9 +26,9 @@ class ConfigError(Exception):
 class MatchingConfig:
     """Decision thresholds on the matcher's 0..1 score (calibrated with ``etown-bot eval --tune``)."""
 
-    answer_threshold: float = 0.25
-    suggest_threshold: float = 0.13
-    margin: float = 0.06
+    answer_threshold: float = 0.12
+    suggest_threshold: float = 0.12
+    margin: float = 0.12
 
 
 @dataclass(frozen=True)

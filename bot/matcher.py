@@ -17,6 +17,7 @@ else ``unanswered``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -213,10 +214,10 @@ class Matcher:
             for texts in entry.questions.values():
                 items.extend((entry.id, text) for text in texts)
             items.extend((entry.id, keyword) for keyword in entry.keywords)
-            context.extend((entry.id, text) for text in (*entry.answer.values(), *entry.metric.values()))
-            context.extend((entry.id, text) for text in entry.note.values())
+            about = [*entry.answer.values(), *entry.metric.values(), *entry.note.values()]
             # The rendered answer holds the figures ("200亿元", "5,000 companies") questions quote.
-            context.extend((entry.id, render_answer(kb, entry, lang).body) for lang in entry.languages)
+            about.extend(render_answer(kb, entry, lang).body for lang in entry.languages)
+            context.extend((entry.id, known_part(text)) for text in about)
         return cls(items, Normalizer(kb.synonyms), settings, weights, context)
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -316,6 +317,18 @@ class Matcher:
         candidates = tuple(self.rank(question))
         status, suggestions = decide(candidates, settings or self.settings)
         return Match(question, detect_language(question), status, candidates, suggestions)
+
+
+# Sentences of an answer that say what the sources do NOT give ("rents are not in our sources") must not
+# teach the entry those words: a question about rents is for staff, not for the housing entry.
+UNSOURCED_MARKERS = ("not in our sources", "not available", "do not give", "暂无")
+_SENTENCE_RE = re.compile(r"(?<=[.;!?])\s+|(?<=[。；！？])")
+
+
+def known_part(text: str) -> str:
+    """``text`` without its sentences that name a gap in the sources."""
+    sentences = _SENTENCE_RE.split(text)
+    return " ".join(s for s in sentences if not any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
 
 
 def _han_grams(word: str) -> list[str]:

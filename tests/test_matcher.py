@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
-from bot.matcher import Candidate, Matcher, decide
+from bot.matcher import Candidate, Matcher, decide, known_part
 
 
 @pytest.fixture
@@ -112,4 +112,14 @@ def test_unknown_key_word_costs_more_coverage_than_filler(matcher: Matcher) -> N
     assert (
         matcher.rank("how many biotech companies are in suzhou")[0].score
         < matcher.rank("how many biotech companies are in yizhuang")[0].score
+    )
+
+
+def test_sentences_naming_a_gap_in_the_sources_do_not_count_as_known() -> None:
+    assert known_part("It offers 18,000 units. Rents and prices are not in our sources; staff can help.") == (
+        "It offers 18,000 units. staff can help."
+    )
+    assert known_part("提供超过18000套公租房。租金和价格暂无资料，可由招商工作人员解答。") == "提供超过18000套公租房。"
+    assert known_part("Output was 141 billion yuan; figures for 2022 are not available here.") == (
+        "Output was 141 billion yuan;"
     )
