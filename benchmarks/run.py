@@ -124,7 +124,12 @@ def clinc(path: Path, quick: bool) -> list[str]:
     timing_questions = [c.q for c in half_b[:500]]
     rss_before = rss_mb()
     variants = [("etown-bot matcher (shipped weights)", Weights())]
-    variants.append(("etown-bot matcher (shipped weights, no wordfreq cap)", Weights(common_floor=1.0)))
+    variants.append(
+        (
+            "etown-bot matcher (before: no wordfreq cap, no information floor)",
+            Weights(common_floor=1.0, information=0.0),
+        )
+    )
     variants.append(
         ("etown-bot matcher (CLINC profile: coverage_power=1, fuzzy=0.5)", Weights(coverage_power=1.0, fuzzy=0.5))
     )

@@ -59,6 +59,7 @@ class Weights:
     rare_zipf: float = 4.0  # words at most this common keep their full weight ...
     common_zipf: float = 8.0  # ... the cap falls linearly to ``common_floor`` of it for words this common
     common_floor: float = 0.1  # (1.0 turns the cap off)
+    information: float = 6.0  # scores of questions whose word weights sum below this are scaled down
 
 
 @dataclass(frozen=True)
@@ -262,9 +263,11 @@ class Matcher:
         fused = (coarse + w.fuzzy * fuzzy) / (w.nearest + w.centroid + w.fuzzy)
         top = _top(fused, max(limit, RERANK))
         token_weights = self._token_weights(words)
+        # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
+        information = min(1.0, sum(token_weights.values()) / w.information) if w.information > 0 else 1.0
         for entry_index in top:
             covered = self._coverage(token_weights, int(entry_index))
-            fused[entry_index] *= 1.0 - w.coverage + w.coverage * covered**w.coverage_power
+            fused[entry_index] *= (1.0 - w.coverage + w.coverage * covered**w.coverage_power) * information
         results: list[Candidate] = []
         for entry_index in top[np.argsort(-fused[top], kind="stable")][:limit]:
             if coarse[entry_index] <= 0:

@@ -47,3 +47,10 @@ def test_quality_per_language(figures: dict[str, Any]) -> None:
     by_language = figures["by_language"]
     for language in ("en", "zh-Hans", "zh-Hant"):
         assert by_language[language]["in_scope_accuracy"] >= 0.90, language
+
+
+@pytest.mark.parametrize("question", ["no", "why", "hi", "ok thanks", "好的", "明白了"])
+def test_questions_of_only_common_words_are_not_answered(question: str) -> None:
+    kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
+    assert kb is not None
+    assert Matcher.from_knowledge_base(kb).match(question).status != "answered"
