@@ -192,7 +192,7 @@ def build_application(
         ApplicationBuilder()
         .token(config.telegram.token)
         # Outgoing traffic stays within Telegram's flood limits; a 429 RetryAfter is waited out and retried.
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(AIORateLimiter(overall_max_rate=config.limits.outgoing_per_second, max_retries=5))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -57,6 +57,9 @@ class LimitsConfig:
     questions_per_minute: int = 20
     max_question_chars: int = 1000
     max_logged_chars: int = 4000
+    # Messages the bot sends per second, all chats together: Telegram's limit for ordinary bots is
+    # about 30; raise it only if Telegram granted more (paid broadcasts) or for a local Bot API server.
+    outgoing_per_second: int = 30
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ _SCHEMA: dict[str, Callable[[Any], Any]] = {
     "limits.questions_per_minute": _integer(1, 10_000),
     "limits.max_question_chars": _integer(50, 100_000),
     "limits.max_logged_chars": _integer(50, 1_000_000),
+    "limits.outgoing_per_second": _integer(1, 100_000),
     "retention_days": _integer(1, 36_500),
     "log_level": _log_level,
 }

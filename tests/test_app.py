@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
+from telegram.ext import AIORateLimiter
 
 from bot.app import HANDLER_MODULES, RedactSecrets, SetupError, check_telegram_config
 from bot.config import Config, TelegramConfig, WebhookConfig
@@ -56,3 +58,18 @@ def test_secrets_are_redacted_from_messages_and_tracebacks() -> None:
 def test_every_handler_module_registers() -> None:
     assert all(callable(getattr(module, "register", None)) for module in HANDLER_MODULES)
     assert HANDLER_MODULES[-1].__name__ == "handlers.errors"
+
+
+def test_outgoing_rate_comes_from_the_config() -> None:
+    from bot.app import build_application
+    from bot.assistant import Knowledge
+    from bot.config import LimitsConfig
+    from tests.conftest import MINI_KB
+
+    cfg = replace(config(), faq_dir=MINI_KB, limits=LimitsConfig(outgoing_per_second=500))
+    knowledge = Knowledge(cfg.knowledge_dir, cfg.matching)
+    knowledge.load()
+    app = build_application(cfg, knowledge)
+    limiter = app.bot.rate_limiter
+    assert isinstance(limiter, AIORateLimiter)
+    assert limiter._base_limiter is not None and limiter._base_limiter.max_rate == 500
