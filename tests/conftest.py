@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.kb import KnowledgeBase, load_knowledge_base
+from tests.bot_process import Bot
+from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 
 DATA = Path(__file__).parent / "data"
 MINI_KB = DATA / "mini_kb"
@@ -28,3 +31,14 @@ def kb_copy(tmp_path: Path) -> Path:
     target = tmp_path / "faq"
     shutil.copytree(MINI_KB, target)
     return target
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Iterator[Bot]:
+    """The real bot process (started with ``bot.start()``) against a fresh stand-in Bot API server."""
+    with FakeBotAPI(expected_token=DEFAULT_TOKEN) as api:
+        running = Bot(api, tmp_path)
+        try:
+            yield running
+        finally:
+            running.kill()

@@ -5,79 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from shutil import copytree
 
-import pytest
-
-from tests.botapi_server import DEFAULT_SUPERGROUP_ID, DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
+from tests.bot_process import ADMIN, STAFF, TIMEOUT, Bot
+from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
 from tests.conftest import MINI_KB
 
-INVESTOR, ADMIN, STRANGER = 6001, 6900, 6666
-STAFF = DEFAULT_SUPERGROUP_ID
-TIMEOUT = 30.0
-
-
-class Bot:
-    """Starts and stops the real bot process on one config."""
-
-    def __init__(self, api: FakeBotAPI, tmp_path: Path) -> None:
-        self.api = api
-        self.tmp_path = tmp_path
-        self.faq = tmp_path / "faq"
-        copytree(MINI_KB, self.faq)
-        self.database = tmp_path / "log.sqlite3"
-        self.config = tmp_path / "config.yaml"
-        self.config.write_text(
-            f"database: {self.database}\nfaq_dir: {self.faq}\nstaff:\n  admins: [{ADMIN}]\n  chat_id: {STAFF}\n",
-            encoding="utf-8",
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-        self.logs: list[Path] = []
-
-    def start(self) -> None:
-        log = self.tmp_path / f"bot-{len(self.logs)}.log"
-        self.logs.append(log)
-        mark = self.api.mark()
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE_URL": self.api.base_url}
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
-                cwd=self.tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.api.wait_for("getUpdates", timeout=TIMEOUT, since=mark)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=TIMEOUT)
-        self.process = None
-        return code
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[Bot]:
-    with FakeBotAPI(expected_token=DEFAULT_TOKEN) as api:
-        running = Bot(api, tmp_path)
-        try:
-            yield running
-        finally:
-            running.kill()
+INVESTOR, STRANGER = 6001, 6666
 
 
 def to_chat(chat_id: int) -> object:

@@ -5,26 +5,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
-from tests.test_e2e_staff import Bot
+from tests.bot_process import Bot
+from tests.botapi_server import FakeBotAPI
 
 QUESTION = "how many biotech companies in BDA?"
 TIMEOUT = 60.0
-
-
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[Bot]:
-    with FakeBotAPI(expected_token=DEFAULT_TOKEN) as api:
-        running = Bot(api, tmp_path)
-        try:
-            yield running
-        finally:
-            running.kill()
 
 
 def replies_per_chat(api: FakeBotAPI) -> Counter[int]:

@@ -1,0 +1,62 @@
+"""The real ``etown-bot run`` process on a private copy of the mini knowledge base, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from shutil import copytree
+
+from tests.botapi_server import DEFAULT_SUPERGROUP_ID, DEFAULT_TOKEN, FakeBotAPI
+
+MINI_KB = Path(__file__).parent / "data" / "mini_kb"
+ADMIN = 6900
+STAFF = DEFAULT_SUPERGROUP_ID
+TIMEOUT = 30.0
+
+
+class Bot:
+    """Starts and stops the real bot process on one config."""
+
+    def __init__(self, api: FakeBotAPI, tmp_path: Path) -> None:
+        self.api = api
+        self.tmp_path = tmp_path
+        self.faq = tmp_path / "faq"
+        copytree(MINI_KB, self.faq)
+        self.database = tmp_path / "log.sqlite3"
+        self.config = tmp_path / "config.yaml"
+        self.config.write_text(
+            f"database: {self.database}\nfaq_dir: {self.faq}\nstaff:\n  admins: [{ADMIN}]\n  chat_id: {STAFF}\n",
+            encoding="utf-8",
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+        self.logs: list[Path] = []
+
+    def start(self) -> None:
+        log = self.tmp_path / f"bot-{len(self.logs)}.log"
+        self.logs.append(log)
+        mark = self.api.mark()
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE_URL": self.api.base_url}
+        with log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
+                cwd=self.tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.api.wait_for("getUpdates", timeout=TIMEOUT, since=mark)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=TIMEOUT)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
