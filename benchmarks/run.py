@@ -6,20 +6,27 @@ out-of-scope) is cut in two halves by position: thresholds are tuned on half A a
 so the reported figures are not tuned on the questions they are measured on.
 
 Thresholds are tuned for the best in-scope accuracy at an out-of-scope recall of at least 50% on half A.
-Usage: ``python -m benchmarks.run [--clinc PATH] [--quick]``.
+Then, for issue 6: the matcher at three sizes, each in a fresh process (``benchmarks.scale``); the real
+bot process end to end against the stand-in Bot API server next to a bare echo bot (``benchmarks.e2e``);
+and 10,000 unanswered questions logged at once (``benchmarks.log_load``).
+
+Usage: ``python -m benchmarks.run [--clinc PATH] [--quick] [--only quality,scale,e2e,log]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -194,22 +201,129 @@ def shipped() -> list[str]:
     ]
 
 
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("python-telegram-bot", "rapidfuzz", "numpy", "scipy", "scikit-learn")
+    )
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}, "
+        f"{platform.python_implementation()} {platform.python_version()}; {packages}; {time.strftime('%Y-%m-%d')}"
+    )
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}x" if base > 0 else "-"
+
+
+def scale(quick: bool, clinc_path: Path) -> list[str]:
+    from benchmarks.scale import SIZES
+
+    lines = [
+        "### Matcher at scale (each size in a fresh process; scans in the same process, same questions)",
+        "",
+        "| knowledge base | phrasings | entries | startup s | peak RSS MB (before build) | matcher median / p99 ms "
+        "| `ratio` scan median / p99 ms | `token_set_ratio` scan median / p99 ms | matcher vs `ratio` "
+        "| matcher vs `token_set_ratio` |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    notes = []
+    for size in SIZES:
+        if size != "shipped" and not clinc_path.is_file():
+            lines.append(f"| {size} | (CLINC150 not found at {clinc_path}; skipped) |")
+            continue
+        command = [sys.executable, "-m", "benchmarks.scale", size, "--clinc", str(clinc_path)]
+        done = subprocess.run(
+            command + (["--quick"] if quick else []), cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        ratio, token_set = r["scans"]["ratio"], r["scans"]["token_set_ratio"]
+        lines.append(
+            f"| {size} | {r['phrasings']:,} | {r['entries']:,} | {r['build_s']:.2f} "
+            f"| {r['rss_peak_mb']:.0f} ({r['rss_before_build_mb']:.0f}) "
+            f"| {r['matcher_median_ms']:.2f} / {r['matcher_p99_ms']:.2f} "
+            f"| {ratio['median_ms']:.2f} / {ratio['p99_ms']:.2f} "
+            f"| {token_set['median_ms']:.2f} / {token_set['p99_ms']:.2f} "
+            f"| {_ratio(r['matcher_median_ms'], ratio['median_ms'])} "
+            f"| {_ratio(r['matcher_median_ms'], token_set['median_ms'])} |"
+        )
+        notes.append(
+            f"{size}: matcher timed on {r['questions']} questions, `ratio` on {ratio['questions']}, "
+            f"`token_set_ratio` on {token_set['questions']}; startup = {r['build_what']}"
+        )
+    return [*lines, "", *(f"- {note}" for note in notes)]
+
+
+def end_to_end(quick: bool) -> list[str]:
+    from benchmarks.e2e import BOTS, levels_for, run_bot
+
+    questions = [c.q for c in load_cases(ROOT / "tests" / "data" / "eval.yaml")]
+    levels = levels_for(quick)
+    measured = {name: run_bot(name, questions, levels) for name in BOTS}
+    lines = [
+        "### End to end: bot process against the stand-in Bot API server",
+        "",
+        "| bot | concurrent users | updates | updates/s | p50 ms | p99 ms | updates/s vs echo (same limiter) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, results in measured.items():
+        echo = measured["echo bot, limiter off" if "limiter off" in name else "echo bot"]
+        for level, floor in zip(results, echo, strict=True):
+            lines.append(
+                f"| {name} | {level.users} | {level.updates} | {level.per_second:.0f} | {level.p50_ms:.0f} "
+                f"| {level.p99_ms:.0f} | {_ratio(level.per_second, floor.per_second)} |"
+            )
+    return lines
+
+
+def log_load() -> list[str]:
+    from benchmarks.log_load import measure
+
+    r = measure(10_000)
+    return [
+        "### Log: 10,000 unanswered questions asked at once (`asyncio.gather` of `Assistant.ask`)",
+        "",
+        f"- {r.asked:,} asked in {r.seconds:.1f} s ({r.asked / r.seconds:.0f} questions/s, each matched, logged "
+        "and queued for staff)",
+        f"- distinct question ids returned: {r.question_ids:,}; distinct unanswered ids: {r.unanswered_ids:,}",
+        f"- rows: questions {r.question_rows:,}, unanswered {r.unanswered_rows:,}; lost: {r.lost}",
+    ]
+
+
+PARTS = ("quality", "scale", "e2e", "log")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clinc", type=Path, default=DEFAULT_CLINC)
-    parser.add_argument("--quick", action="store_true", help="a fifth of the validation questions")
+    parser.add_argument("--quick", action="store_true", help="fewer questions, rounds and validation cases")
+    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: " + ", ".join(PARTS))
     args = parser.parse_args(argv)
-    lines = [
-        f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"one process, one core; {time.strftime('%Y-%m-%d')}",
-        "",
-    ]
-    lines += shipped()
-    lines.append("")
-    if args.clinc.is_file():
-        lines += clinc(args.clinc, args.quick)
-    else:
-        lines.append(f"(CLINC150 not found at {args.clinc}; skipped)")
+    parts = set(args.only.split(","))
+    lines = [machine(), ""]
+    started = time.perf_counter()
+    if "quality" in parts:
+        lines += shipped()
+        lines.append("")
+        if args.clinc.is_file():
+            lines += clinc(args.clinc, args.quick)
+        else:
+            lines.append(f"(CLINC150 not found at {args.clinc}; skipped)")
+        lines.append("")
+    if "scale" in parts:
+        lines += [*scale(args.quick, args.clinc), ""]
+    if "e2e" in parts:
+        lines += [*end_to_end(args.quick), ""]
+    if "log" in parts:
+        lines += [*log_load(), ""]
+    lines.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(lines)
     print(text)
     out = ROOT / "benchmarks" / "results"

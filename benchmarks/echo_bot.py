@@ -1,0 +1,53 @@
+"""The framework's floor: a bare python-telegram-bot echo bot with the real bot's Application settings.
+
+Same builder settings as ``bot.app.build_application`` for polling: ``AIORateLimiter(max_retries=5)``,
+``concurrent_updates(64)``, the same ``base_url`` rewrite and ``allowed_updates``. Every text message is
+answered with ``reply_text`` of the same text. ``--no-limiter`` builds it without a rate limiter, which
+is how the real bot is measured with its limiter configured away (``benchmarks.unlimited_bot``).
+
+Usage: ``TELEGRAM_BOT_TOKEN=... TELEGRAM_API_BASE_URL=http://.../bot python -m benchmarks.echo_bot``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.app import ALLOWED_UPDATES, CONCURRENT_UPDATES
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is not None and message.text:
+        await message.reply_text(message.text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-limiter", action="store_true")
+    args = parser.parse_args(argv)
+    base = os.environ["TELEGRAM_API_BASE_URL"]
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .base_url(base)
+        .base_file_url(re.sub(r"/bot$", "/file/bot", base))
+    )
+    if not args.no_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    app = builder.build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
