@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import sqlite3
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from telegram import Chat, Message, User
+from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.ext import Application, ContextTypes
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
 from bot.ratelimit import FloodGuard
 from bot.store import Store
+from handlers import callbacks
+from handlers.ui import say
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +98,25 @@ def addressed_text(message: Message, bot_username: str | None) -> str:
         # Telegram usernames are ASCII and case-insensitive.
         text = re.sub(rf"@{re.escape(bot_username)}(?![A-Za-z0-9_])", " ", text, flags=re.IGNORECASE | re.ASCII)
     return " ".join(text.split())
+
+
+ButtonHandler = Callable[[CallbackQuery, callbacks.Action, Services, Context], Coroutine[Any, Any, None]]
+
+
+def button(handler: ButtonHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """A callback-query handler that receives the parsed button; forged or malformed data is
+    answered here with the polite "expired" note, so no handler sees it."""
+
+    @functools.wraps(handler)
+    async def parsed(update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        svc = services(context)
+        action = callbacks.parse(query.data)
+        if action is None:
+            await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
+            return
+        await handler(query, action, svc, context)
+
+    return parsed

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context, Services, button, services
 from handlers.ui import language_keyboard, reply_html, say
 
 
@@ -18,15 +18,9 @@ async def choose(update: Update, context: Context) -> None:
     await reply_html(message, say(lang, "lang_prompt"), language_keyboard())
 
 
-async def chosen(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    action = callbacks.parse(query.data)
-    if action is None or action.kind != "l":
-        await query.answer(say(await services(context).ui_lang(query.from_user), "expired"))
-        return
-    saved = await services(context).set_lang(query.from_user.id, action.lang)
+@button
+async def chosen(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
+    saved = await svc.set_lang(query.from_user.id, action.lang)
     text = say(action.lang, "lang_set" if saved else "lang_set_unsaved")
     await query.answer(text)
     if query.message is not None:

@@ -10,14 +10,14 @@ import logging
 import math
 import sqlite3
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageEntityType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.assistant import Reply
 from bot.render import Answer, format_html
 from handlers import callbacks
-from handlers.context import AnyApplication, Context, Services, addressed_text, is_private, services
+from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private, services
 from handlers.staff import notify_staff
 from handlers.ui import button_text, label_text, quote, reply_html, say, show
 
@@ -114,14 +114,10 @@ async def on_question(update: Update, context: Context) -> None:
         await notify_staff(context.bot, svc, user, reply.unanswered_id, "unanswered")
 
 
-async def on_answer_button(update: Update, context: Context) -> None:
+@button
+async def on_answer_button(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
     """``a:<lang>:<entry>``: a did-you-mean, related or topic button."""
-    query = update.callback_query
-    if query is None:
-        return
-    svc = services(context)
-    action = callbacks.parse(query.data)
-    answer = svc.assistant.answer(action.entry, action.lang) if action is not None else None
+    answer = svc.assistant.answer(action.entry, action.lang)
     if answer is None or query.message is None or not isinstance(query.message, Message):
         # Forged, or the entry was removed by a knowledge-base edit since the button was sent.
         await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
@@ -130,16 +126,12 @@ async def on_answer_button(update: Update, context: Context) -> None:
     await reply_html(query.message, format_html(answer), answer_markup(svc, answer, None), quote_message=False)
 
 
-async def on_none_of_these(update: Update, context: Context) -> None:
+@button
+async def on_none_of_these(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
     """``n:<question>``: none of the suggestions fit, so the logged question goes to staff."""
-    query = update.callback_query
-    if query is None:
-        return
-    svc = services(context)
-    action = callbacks.parse(query.data)
     lang = await svc.ui_lang(query.from_user)
     record = None
-    if action is not None and action.question and svc.store is not None:
+    if action.question and svc.store is not None:
         try:
             record = await svc.store.get_question(action.question)
         except sqlite3.Error:
@@ -164,15 +156,11 @@ async def on_none_of_these(update: Update, context: Context) -> None:
     await notify_staff(context.bot, svc, query.from_user, item, "none_of_these")
 
 
-async def on_feedback(update: Update, context: Context) -> None:
+@button
+async def on_feedback(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
     """``f:<1|0>:<question>:<entry>``: helpful / not helpful, stored once per message."""
-    query = update.callback_query
-    if query is None:
-        return
-    svc = services(context)
-    action = callbacks.parse(query.data)
     lang = await svc.ui_lang(query.from_user)
-    if action is None or action.entry not in svc.knowledge.kb.entries or svc.store is None:
+    if action.entry not in svc.knowledge.kb.entries or svc.store is None:
         await query.answer(say(lang, "expired"))
         return
     question_id: int | None = action.question or None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context, Services, button, services
 from handlers.ui import entry_buttons, label_text, reply_html, say, show, topic_keyboard
 
 
@@ -19,31 +19,20 @@ async def topics_command(update: Update, context: Context) -> None:
     await reply_html(message, say(lang, "topics"), topic_keyboard(svc.knowledge.kb, lang))
 
 
-async def topics_menu(update: Update, context: Context) -> None:
+@button
+async def topics_menu(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
     """``T:<lang>``: back to the topic list."""
-    query = update.callback_query
-    if query is None:
-        return
-    svc = services(context)
-    action = callbacks.parse(query.data)
-    if action is None:
-        await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
-        return
     await query.answer()
     await show(query, say(action.lang, "topics"), topic_keyboard(svc.knowledge.kb, action.lang))
 
 
-async def topic_questions(update: Update, context: Context) -> None:
+@button
+async def topic_questions(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
     """``t:<lang>:<topic>``: the questions of one topic."""
-    query = update.callback_query
-    if query is None:
-        return
-    svc = services(context)
-    action = callbacks.parse(query.data)
     kb = svc.knowledge.kb
-    topic = kb.topic(action.topic) if action is not None else None
+    topic = kb.topic(action.topic)
     entries = kb.topic_entries(topic.id) if topic is not None else []
-    if action is None or topic is None or not entries:
+    if topic is None or not entries:
         # Forged, or the topic was removed by a knowledge-base edit since the menu was sent.
         await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
         return
