@@ -2,8 +2,8 @@
 
 Same builder settings as ``bot.app.build_application`` for polling: ``AIORateLimiter(max_retries=5)``,
 ``concurrent_updates(64)``, the same ``base_url`` rewrite and ``allowed_updates``. Every text message is
-answered with ``reply_text`` of the same text. ``--no-limiter`` builds it without a rate limiter, which
-is how the real bot is measured with its limiter configured away (``benchmarks.unlimited_bot``).
+answered with ``reply_text`` of the same text. ``--rate N`` sets AIORateLimiter's overall rate, as the
+real bot's ``limits.outgoing_per_second`` does (default 30, Telegram's limit).
 
 Usage: ``TELEGRAM_BOT_TOKEN=... TELEGRAM_API_BASE_URL=http://.../bot python -m benchmarks.echo_bot``.
 """
@@ -31,7 +31,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-limiter", action="store_true")
+    parser.add_argument("--rate", type=int, default=30, help="AIORateLimiter overall_max_rate (messages/s)")
     args = parser.parse_args(argv)
     base = os.environ["TELEGRAM_API_BASE_URL"]
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
@@ -40,9 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         .concurrent_updates(CONCURRENT_UPDATES)
         .base_url(base)
         .base_file_url(re.sub(r"/bot$", "/file/bot", base))
+        .rate_limiter(AIORateLimiter(overall_max_rate=args.rate, max_retries=5))
     )
-    if not args.no_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
     app = builder.build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.run_polling(allowed_updates=ALLOWED_UPDATES)

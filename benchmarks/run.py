@@ -262,7 +262,7 @@ def scale(quick: bool, clinc_path: Path) -> list[str]:
 
 
 def end_to_end(quick: bool) -> list[str]:
-    from benchmarks.e2e import BOTS, levels_for, run_bot
+    from benchmarks.e2e import BOTS, UNLIMITED, levels_for, run_bot
 
     questions = [c.q for c in load_cases(ROOT / "tests" / "data" / "eval.yaml")]
     levels = levels_for(quick)
@@ -274,7 +274,7 @@ def end_to_end(quick: bool) -> list[str]:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, results in measured.items():
-        echo = measured["echo bot, limiter off" if "limiter off" in name else "echo bot"]
+        echo = measured[f"echo bot, {UNLIMITED:,} msg/s" if "msg/s" in name else "echo bot"]
         for level, floor in zip(results, echo, strict=True):
             lines.append(
                 f"| {name} | {level.users} | {level.updates} | {level.per_second:.0f} | {level.p50_ms:.0f} "
