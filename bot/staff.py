@@ -303,12 +303,17 @@ def investor_reply_html(question: str, reply: str, lang: str) -> str:
         raise ValueError("the reply is empty")
     if len(reply) > MAX_REPLY_CHARS:
         raise ValueError(f"the reply is {len(reply)} characters long; at most {MAX_REPLY_CHARS} fit one message")
+    return f"{investor_reply_header(question, lang)}\n{html.escape(reply)}"
+
+
+def investor_reply_header(question: str, lang: str) -> str:
+    """The team's header and the investor's question, quoted and escaped: what precedes any staff answer."""
     if lang == "zh":
         header, asked = "北京经开区团队的回复", "您的问题："
     else:
         header, asked = "Answer from the Beijing E-Town team", "You asked:"
     quote = html.escape(_shorten(" ".join(question.split()), MAX_QUOTE_CHARS))
-    return f"<b>{header}</b>\n{asked}\n<blockquote>{quote}</blockquote>\n{html.escape(reply)}"
+    return f"<b>{header}</b>\n{asked}\n<blockquote>{quote}</blockquote>"
 
 
 # --- statistics

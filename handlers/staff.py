@@ -18,7 +18,14 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.render import format_html
-from bot.staff import PostReason, format_utc, investor_reply_html, open_groups, staff_post_for_item
+from bot.staff import (
+    PostReason,
+    format_utc,
+    investor_reply_header,
+    investor_reply_html,
+    open_groups,
+    staff_post_for_item,
+)
 from bot.store import utcnow
 from handlers import callbacks
 from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
@@ -211,9 +218,8 @@ async def answer_with_entry(
     if item.chat_id is None or answer is None:
         await bot.send_message(chat_id, f"#{item_id}: the investor deleted their data; nothing sent.")
         return
-    header = investor_reply_html(item.text, "-", item.lang).rsplit("\n", 1)[0]  # header and quoted question
     try:
-        for chunk in split_html(f"{header}\n{format_html(answer)}"):
+        for chunk in split_html(f"{investor_reply_header(item.text, item.lang)}\n{format_html(answer)}"):
             await bot.send_message(item.chat_id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
     except Forbidden:
         await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
