@@ -212,6 +212,14 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+async def _changed_rows(db: aiosqlite.Connection, sql: str, params: Iterable[Any]) -> int:
+    """Run one statement and return how many rows it deleted or updated."""
+    cursor = await db.execute(sql, params)
+    changed = cursor.rowcount
+    await cursor.close()
+    return changed
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -522,10 +530,7 @@ class Store:
 
         async def run(db: aiosqlite.Connection) -> ForgetCounts:
             async def count(sql: str) -> int:
-                cursor = await db.execute(sql, (user_id,))
-                changed = cursor.rowcount
-                await cursor.close()
-                return changed
+                return await _changed_rows(db, sql, (user_id,))
 
             feedback = await count("DELETE FROM feedback WHERE user_id = ?")
             items_deleted = await count("DELETE FROM unanswered WHERE user_id = ? AND status != 'new'")
@@ -548,10 +553,7 @@ class Store:
 
         async def run(db: aiosqlite.Connection) -> PurgeCounts:
             async def count(sql: str) -> int:
-                cursor = await db.execute(sql, (cutoff,))
-                changed = cursor.rowcount
-                await cursor.close()
-                return changed
+                return await _changed_rows(db, sql, (cutoff,))
 
             feedback = await count("DELETE FROM feedback WHERE created_at < ?")
             items = await count("DELETE FROM unanswered WHERE status != 'new' AND COALESCE(replied_at, created_at) < ?")
