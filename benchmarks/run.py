@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from benchmarks.scale import timed
 from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
 from bot.evaluate import Case, Ranked, load_cases, rank_all, report
 from bot.kb import load_knowledge_base
@@ -45,17 +45,6 @@ DEFAULT_CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150" / "data_train
 def rss_mb() -> float:
     """Peak resident set size of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def timed(function: Callable[[str], object], questions: Sequence[str]) -> tuple[float, float]:
-    """Median and p99 milliseconds per question."""
-    samples = []
-    for question in questions:
-        start = time.perf_counter()
-        function(question)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
 @dataclass
