@@ -17,6 +17,24 @@ STAFF = DEFAULT_SUPERGROUP_ID
 TIMEOUT = 30.0
 
 
+def spawn_bot(config: Path, cwd: Path, base_url: str, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``etown-bot run`` with the test token against ``base_url``; its output goes to ``log_path``."""
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+        "TELEGRAM_API_BASE_URL": base_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log_path.open("w", encoding="utf-8") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(config), "run"],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 class Bot:
     """Starts and stops the real bot process on one config."""
 
@@ -38,15 +56,7 @@ class Bot:
         log = self.tmp_path / f"bot-{len(self.logs)}.log"
         self.logs.append(log)
         mark = self.api.mark()
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE_URL": self.api.base_url}
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
-                cwd=self.tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = spawn_bot(self.config, self.tmp_path, self.api.base_url, log)
         self.api.wait_for("getUpdates", timeout=TIMEOUT, since=mark)
 
     def stop(self) -> int:

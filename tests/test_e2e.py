@@ -24,6 +24,7 @@ import pytest
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
+from tests.bot_process import spawn_bot
 from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +116,7 @@ def _suggested_question(candidates: list[str]) -> str:
 
 @dataclass
 class BotProcess:
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     log_path: Path
 
     def log(self) -> str:
@@ -132,30 +133,15 @@ def api() -> Iterator[FakeBotAPI]:
 def bot_process(api: FakeBotAPI, tmp_path: Path) -> Iterator[BotProcess]:
     config = tmp_path / "config.yaml"
     config.write_text(f"database: {tmp_path / 'log.sqlite3'}\nlog_level: DEBUG\n", encoding="utf-8")
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "PYTHONUNBUFFERED": "1",
-    }
     log_path = tmp_path / "bot.log"
-    with log_path.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config), "run"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        running = BotProcess(process, log_path)
-        try:
-            api.wait_for("getUpdates", timeout=TIMEOUT)  # initialised, menus set, polling
-            yield running
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+    process = spawn_bot(config, tmp_path, api.base_url, log_path)
+    try:
+        api.wait_for("getUpdates", timeout=TIMEOUT)  # initialised, menus set, polling
+        yield BotProcess(process, log_path)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def test_english_and_chinese_conversations(api: FakeBotAPI, bot_process: BotProcess) -> None:
@@ -288,16 +274,8 @@ def test_webhook_mode_requires_the_secret_token(api: FakeBotAPI, tmp_path: Path)
         f"    secret_token: {secret}\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE_URL": api.base_url}
     log_path = tmp_path / "bot.log"
-    with log_path.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config), "run"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn_bot(config, tmp_path, api.base_url, log_path)
     try:
         set_webhook = api.wait_for("setWebhook", timeout=TIMEOUT)
         assert set_webhook.params["url"] == "https://bot.example.com/etown/hook"
