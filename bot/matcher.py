@@ -169,20 +169,27 @@ class Matcher:
             sublinear_tf=True,
             dtype=np.float32,
         )
+        # Peak memory matters at 100,000 phrasings: weight in place and free each matrix once it is merged.
         char_matrix = char.fit_transform(self.normalized)
+        char_columns = char_matrix.shape[1]
+        char_matrix.data *= w.char
         word_matrix = word.fit_transform(self.normalized)
-        matrix = l2_normalize(sp.hstack([char_matrix * w.char, word_matrix * w.word], format="csr"))
+        word_matrix.data *= w.word
+        matrix = sp.hstack([char_matrix, word_matrix], format="csr", dtype=np.float32)
+        del char_matrix, word_matrix
+        matrix = l2_normalize(matrix, copy=False)
         self._query_parts = (
             _QueryVectorizer(char, 0, w.char),
-            _QueryVectorizer(word, char_matrix.shape[1], w.word),
+            _QueryVectorizer(word, char_columns, w.word),
         )
-        # Feature-major copy: a query's product only walks the postings of its own n-grams.
-        self._inverted = matrix.T.tocsr().astype(np.float32)
         membership = sp.csr_matrix(
             (np.ones(len(pairs), dtype=np.float32), (self.owner, np.arange(len(pairs)))),
             shape=(len(self.entry_ids), len(pairs)),
         )
-        self._centroids_t = l2_normalize(membership @ matrix).T.tocsr().astype(np.float32)
+        self._centroids_t = l2_normalize(membership @ matrix, copy=False).T.tocsr()
+        # Feature-major copy: a query's product only walks the postings of its own n-grams.
+        self._inverted = matrix.T.tocsr()
+        del matrix
         # Vocabulary coverage: the words each entry knows (phrasings and its rendered answer, with figures),
         # weighted by idf capped by general-language rarity (``_token_weights``).
         # A near-domain question ("office rents in BDA") shares the domain words but not its key word.
@@ -193,12 +200,13 @@ class Matcher:
             if entry_id in index_of:
                 vocabularies[index_of[entry_id]].update(self.normalizer.segmented(text).split())
         self._vocab = [frozenset(v) for v in vocabularies]
+        del vocabularies
         # Chinese paraphrases often segment differently (配套 vs 配套资金): character bigrams let a word
         # count as known when its bigrams appear in the entry's text.
         self._han_grams = [
-            frozenset(g for word in v if has_han(word) for g in (*_han_grams(word), *word)) for v in vocabularies
+            frozenset(g for word in v if has_han(word) for g in (*_han_grams(word), *word)) for v in self._vocab
         ]
-        self._vocab_lists = [sorted(v) for v in vocabularies]
+        self._vocab_lists = [tuple(sorted(v)) for v in self._vocab]
         self._token_idf = {
             token: float(word.idf_[column]) for token, column in word.vocabulary_.items() if " " not in token
         }
