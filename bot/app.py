@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
+from bot.inbox import PURGE_INTERVAL_S, Inbox, JournaledApplication, JournalingRequest, purge_finished
 from bot.ratelimit import FloodGuard
 from bot.store import Store, StoreError
 from handlers import admin, errors, fallback, inline, language, media, privacy, questions, staff, start, topics
@@ -141,6 +142,10 @@ async def _post_init(app: AnyApplication) -> None:
     svc = cast(Services, app.bot_data[SERVICES_KEY])
     svc.store = await Store.open(svc.config.database)
     svc.assistant.store = svc.store
+    if isinstance(app.update_queue, Inbox):
+        # Before polling or the webhook starts: replayed updates are handled first, then new ones.
+        app.update_queue.store = svc.store
+        await app.update_queue.replay(app)
     try:
         await app.bot.set_my_commands(bot_commands("en"))
         await app.bot.set_my_commands(bot_commands("zh"), language_code="zh")
@@ -154,12 +159,17 @@ async def _post_init(app: AnyApplication) -> None:
     if app.job_queue is not None:
         app.job_queue.run_repeating(admin.watch_faq, interval=WATCH_SECONDS, first=WATCH_SECONDS, name="watch-faq")
         app.job_queue.run_repeating(admin.purge_old_rows, interval=PURGE_SECONDS, first=60, name="retention")
+        app.job_queue.run_repeating(
+            purge_finished, interval=PURGE_INTERVAL_S, first=PURGE_INTERVAL_S, name="inbox-retention"
+        )
     me = app.bot.username
     log.info("bot @%s ready: %d knowledge-base entries", me, len(svc.knowledge.kb.entries))
 
 
 async def _post_shutdown(app: AnyApplication) -> None:
     svc = cast(Services, app.bot_data[SERVICES_KEY])
+    if isinstance(app.update_queue, Inbox):
+        app.update_queue.store = None
     if svc.store is not None:
         await svc.store.close()
         svc.store = None
@@ -188,9 +198,17 @@ def build_application(
         ),
         flood=FloodGuard(config.limits.questions_per_minute),
     )
+    inbox = Inbox()
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.telegram.token)
+        # Updates are journaled before Telegram is told they arrived (bot/inbox.py).
+        .application_class(JournaledApplication)
+        .update_queue(inbox)
+        # python-telegram-bot's default for getUpdates: one connection.
+        .get_updates_request(
+            JournalingRequest(get_updates_request or request or HTTPXRequest(connection_pool_size=1), inbox)
+        )
         # Outgoing traffic stays within Telegram's flood limits; a 429 RetryAfter is waited out and retried.
         .rate_limiter(AIORateLimiter(overall_max_rate=config.limits.outgoing_per_second, max_retries=5))
         .concurrent_updates(CONCURRENT_UPDATES)
@@ -201,7 +219,7 @@ def build_application(
         base = config.telegram.api_base_url
         builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
     if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+        builder = builder.request(request)
     app: AnyApplication = builder.build()
     services.faq_signature = admin.faq_signature(knowledge.directory)
     app.bot_data[SERVICES_KEY] = services

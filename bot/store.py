@@ -12,8 +12,9 @@ import datetime as dt
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -87,6 +88,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX feedback_created_at ON feedback (created_at);
     CREATE INDEX feedback_user ON feedback (user_id);
     CREATE INDEX unanswered_user ON unanswered (user_id);
+    """,
+    # 3: the inbox. Each incoming Telegram update is written here before Telegram is told it arrived,
+    # and marked done (its payload dropped) once handled: a crash loses none, a re-delivery is spotted.
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        payload TEXT,
+        received_at REAL NOT NULL,
+        done_at REAL
+    );
+    CREATE INDEX inbox_done_at ON inbox (done_at);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -225,37 +237,57 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-class Store:
-    """Async access to the log; create with ``await Store.open(path)`` and ``await store.close()``."""
+@dataclass
+class _Lane:
+    """A connection and the lock that serialises its transactions."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    db: aiosqlite.Connection
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
+    connection.row_factory = sqlite3.Row
+    await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return connection
+
+
+class Store:
+    """Async access to the log; create with ``await Store.open(path)`` and ``await store.close()``.
+
+    The inbox of incoming updates has a connection (and thread) of its own: marking an update done
+    must not wait behind a burst of question-log writes, or a crash in between repeats more replies.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path, inbox: aiosqlite.Connection | None = None) -> None:
         self._db = connection
         self.path = path
-        self._write_lock = asyncio.Lock()
+        self._main = _Lane(connection)
+        self._inbox = _Lane(inbox) if inbox is not None else self._main
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Store:
         """Open (creating folder, file and schema as needed) and migrate to the current schema."""
         try:
             await asyncio.to_thread(_create_private, path)
-            connection = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
+            connection = await _connect(path, busy_timeout_ms)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{path}: cannot open the database: {exc}") from None
         store = cls(connection, path)
         try:
-            await store._setup(busy_timeout_ms)
+            await store._setup()
+            store._inbox = _Lane(await _connect(path, busy_timeout_ms))
+            await store._inbox.db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            await connection.close()
+            await store.close()
             raise StoreError(f"{path}: not a usable database: {exc}") from None
         except StoreError:
-            await connection.close()
+            await store.close()
             raise
         return store
 
-    async def _setup(self, busy_timeout_ms: int) -> None:
+    async def _setup(self) -> None:
         db = self._db
-        db.row_factory = sqlite3.Row
-        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a process crash
         await db.execute("PRAGMA foreign_keys = ON")
@@ -272,6 +304,8 @@ class Store:
             log.info("database %s migrated to schema %d", self.path, number + 1)
 
     async def close(self) -> None:
+        if self._inbox is not self._main:
+            await self._inbox.db.close()
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -281,17 +315,20 @@ class Store:
 
     # --- plumbing
 
-    async def _write(self, operation: Callable[[aiosqlite.Connection], Awaitable[T]], attempts: int = 8) -> T:
+    async def _write(
+        self, operation: Callable[[aiosqlite.Connection], Awaitable[T]], attempts: int = 8, lane: _Lane | None = None
+    ) -> T:
         """Run a write in a transaction, retrying with backoff while the database is locked."""
+        lane = lane or self._main
         delay = 0.05
-        async with self._write_lock:
+        async with lane.lock:
             for attempt in range(1, attempts + 1):
                 try:
-                    result = await operation(self._db)
-                    await self._db.commit()
+                    result = await operation(lane.db)
+                    await lane.db.commit()
                     return result
                 except sqlite3.OperationalError as exc:
-                    await self._db.rollback()
+                    await lane.db.rollback()
                     if not _is_busy(exc) or attempt == attempts:
                         raise
                     log.warning("database busy (attempt %d/%d): %s", attempt, attempts, exc)
@@ -309,17 +346,17 @@ class Store:
 
         return await self._write(run)
 
-    async def _update(self, sql: str, params: Iterable[Any]) -> int:
+    async def _update(self, sql: str, params: Iterable[Any], lane: _Lane | None = None) -> int:
         async def run(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(sql, tuple(params))
             count = cursor.rowcount
             await cursor.close()
             return count
 
-        return await self._write(run)
+        return await self._write(run, lane=lane)
 
-    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._db.execute(sql, tuple(params)) as cursor:
+    async def _fetch(self, sql: str, params: Iterable[Any] = (), lane: _Lane | None = None) -> list[sqlite3.Row]:
+        async with (lane or self._main).db.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
     # --- questions
@@ -566,6 +603,51 @@ class Store:
             return PurgeCounts(questions, feedback, items, users)
 
         return await self._write(run)
+
+    # --- the inbox of incoming updates
+
+    async def journal_updates(self, updates: Sequence[tuple[int, str]], now: float | None = None) -> set[int]:
+        """Keep updates (update_id, JSON) until ``finish_update``, in one transaction.
+
+        Returns the ids that were new; an id already in the inbox (a re-delivery) is left as it was.
+        """
+        received = time.time() if now is None else now
+        unique = dict(updates)
+        if not unique:
+            return set()
+
+        async def run(db: aiosqlite.Connection) -> set[int]:
+            # Telegram numbers updates sequentially: one range query finds the ids already here.
+            async with db.execute(
+                "SELECT update_id FROM inbox WHERE update_id BETWEEN ? AND ?", (min(unique), max(unique))
+            ) as cursor:
+                seen = {int(row[0]) for row in await cursor.fetchall()} & unique.keys()
+            fresh = [(update_id, payload, received) for update_id, payload in unique.items() if update_id not in seen]
+            await db.executemany("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", fresh)
+            return {update_id for update_id, _, _ in fresh}
+
+        return await self._write(run, lane=self._inbox)
+
+    async def finish_update(self, update_id: int, now: float | None = None) -> None:
+        """Mark an update handled; its payload (the investor's message) is dropped, its id kept for dedup."""
+        await self._update(
+            "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?",
+            (time.time() if now is None else now, update_id),
+            self._inbox,
+        )
+
+    async def pending_updates(self) -> list[tuple[int, str]]:
+        """Updates journaled but never finished (the process stopped first), oldest first."""
+        rows = await self._fetch(
+            "SELECT update_id, payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL ORDER BY update_id",
+            lane=self._inbox,
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    async def purge_inbox(self, older_than_s: float, now: float | None = None) -> int:
+        """Forget the ids of updates finished more than ``older_than_s`` seconds ago; returns rows deleted."""
+        cutoff = (time.time() if now is None else now) - older_than_s
+        return await self._update("DELETE FROM inbox WHERE done_at < ?", (cutoff,), self._inbox)
 
     # --- statistics and export
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections import Counter
 
+from bot.app import CONCURRENT_UPDATES
 from tests.bot_process import Bot
 from tests.botapi_server import FakeBotAPI
 
@@ -54,22 +56,37 @@ def test_kill_9_during_load_loses_no_acknowledged_question(bot: Bot) -> None:
         api.push_message(user, f"{QUESTION} #{user}")
     api.wait_for_count("sendMessage", 30, lambda c: c.status == 200, timeout=TIMEOUT)
     bot.kill()  # SIGKILL: no shutdown code runs
-    acknowledged = set(replies_per_chat(api))
-    assert 30 <= len(acknowledged) < len(users)
+    settle(api, 0.3)  # replies the server received before the kill finish their 0.05 s delay
+    answered = set(replies_per_chat(api))
+    # Acknowledged: the bot told Telegram it has them (a later getUpdates offset), so Telegram forgets them.
+    acknowledged = set(users) - {int(u["message"]["from"]["id"]) for u in api.pending_updates}
+    assert 30 <= len(answered) < len(users)
+    assert len(acknowledged) > len(answered)  # some were fetched and confirmed but not yet handled
     with sqlite3.connect(bot.database) as db:
         logged = {int(row[0]) for row in db.execute("SELECT user_id FROM questions")}
-    assert acknowledged <= logged  # WAL: every question the bot answered before the kill is in the log
+        journaled = {
+            int(json.loads(row[0])["message"]["from"]["id"])
+            for row in db.execute("SELECT payload FROM inbox WHERE done_at IS NULL")
+        }
+    assert answered <= logged  # WAL: every question answered before the kill is in the log
+    assert acknowledged <= logged | journaled  # ... and every one confirmed to Telegram is in the inbox
     api.set_delay("sendMessage", 0.0)
 
     bot.start()
     later = list(range(9201, 9211))
     for user in later:
         api.push_message(user, QUESTION)
-    api.wait_for_count("sendMessage", len(acknowledged) + len(later), lambda c: c.status == 200, timeout=TIMEOUT)
+    everyone = set(users) | set(later)
+    deadline = time.monotonic() + TIMEOUT
+    while set(replies_per_chat(api)) != everyone and time.monotonic() < deadline:
+        time.sleep(0.1)
     settle(api)
     replies = replies_per_chat(api)
-    assert all(replies[user] == 1 for user in later)
-    # The restarted bot starts from the confirmed offset: nothing answered before the kill comes again.
-    assert all(count == 1 for count in replies.values()), [u for u, n in replies.items() if n > 1]
+    assert set(replies) == everyone, sorted(everyone - set(replies))  # nothing lost, unanswered ones replayed
+    # At least once: only a question whose reply was already sent when the kill came, but not yet marked
+    # done, may be answered a second time; at most the updates in flight at once.
+    twice = {user for user, count in replies.items() if count > 1}
+    assert twice <= answered and len(twice) <= CONCURRENT_UPDATES
+    assert max(replies.values()) <= 2
     assert not api.pending_updates
     assert bot.stop() == 0

@@ -127,7 +127,7 @@ async def test_version_1_database_is_migrated_with_its_rows(tmp_path: Path) -> N
         raw.execute("INSERT INTO users (user_id, lang, updated_at) VALUES (5, 'zh', '2026-01-01T00:00:00+00:00')")
     store = await Store.open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 2
+        assert await store.schema_version() == SCHEMA_VERSION == 3
         item = (await store.list_unanswered())[0]
         assert item.text == "old question" and item.delivery_error is None
         profile = await store.get_user(5)
@@ -365,5 +365,19 @@ async def test_iter_questions_between_dates_in_batches(tmp_path: Path) -> None:
         assert window == ["10-0", "10-23", "11-0", "11-23"]
         assert [q.text async for q in store.iter_questions(start="2026-11-30")] == ["30-0", "30-23"]
         assert [q.text async for q in store.iter_questions(end="2026-11-02")] == ["1-0", "1-23"]
+    finally:
+        await store.close()
+
+
+async def test_inbox_journals_once_and_forgets_finished_ids_after_an_hour(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "log.sqlite3")
+    try:
+        assert await store.journal_updates([(1, "{}"), (2, "{}"), (3, "{}")], now=1000.0) == {1, 2, 3}
+        assert await store.journal_updates([(3, "{}"), (4, "{}")], now=1001.0) == {4}
+        await store.finish_update(1, now=1000.0)
+        await store.finish_update(2, now=5000.0)
+        assert [update_id for update_id, _ in await store.pending_updates()] == [3, 4]
+        assert await store.purge_inbox(3600.0, now=5000.0) == 1  # 1 only: 2 finished too recently
+        assert await store.journal_updates([(1, "{}")]) == {1}  # forgotten ids are new again
     finally:
         await store.close()

@@ -1,0 +1,188 @@
+"""Durable intake: every update is in the database before Telegram is told the bot has it.
+
+python-telegram-bot confirms polled updates (the next ``getUpdates`` offset) as soon as they are on the
+Application's queue, and answers a webhook with 200 at the same point. An update still queued or being
+handled when the process is killed would be gone: Telegram does not send a confirmed update again.
+
+- Polling: ``JournalingRequest`` wraps the HTTP layer of ``getUpdates`` and writes each fetched batch to
+  the store's inbox in one transaction before returning it, so before the next ``getUpdates`` confirms it.
+- Webhook (and anything else put on the queue): ``Inbox.put`` writes the update before queuing it; the
+  webhook answers Telegram after ``put`` returns.
+- ``JournaledApplication`` marks an update done once every handler has run (or failed), and
+  ``Inbox.replay`` queues the ones left unfinished at the next start.
+- An update_id already in the inbox (Telegram re-sends what it was never told about) is dropped.
+
+Delivery is at least once: an update whose reply went out but whose done mark did not (a kill in that
+instant) is answered again after the restart. If the inbox cannot be written (disk full, locked past
+every retry), updates are still handled, without the crash protection, and the failure is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from typing import Any
+
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.ext import Application, ContextTypes
+from telegram.request import BaseRequest, RequestData
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# Finished update ids are kept this long to recognise a re-delivery: Telegram re-sends unconfirmed updates
+# at the first getUpdates after a restart (polling) or within minutes (webhook retries).
+KEEP_FINISHED_S = 3600.0
+PURGE_INTERVAL_S = 600.0
+_DB_ERRORS = (sqlite3.Error, ValueError)  # ValueError: aiosqlite's connection is already closed
+
+
+class Inbox(asyncio.Queue[object]):
+    """The Application's update queue, backed by the store's inbox table.
+
+    ``store`` is None until the database is open (``post_init``; polling and the webhook start after it).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: Store | None = None
+        self._admitted: set[int] = set()  # journaled by ``admit``, not yet put on the queue
+        self._repeated: set[int] = set()  # re-deliveries found by ``admit``, to drop at ``put``
+
+    async def admit(self, updates: list[dict[str, Any]]) -> None:
+        """Journal a fetched batch of raw updates (one transaction) before Telegram is told about it."""
+        batch = [
+            (raw["update_id"], json.dumps(raw, ensure_ascii=False))
+            for raw in updates
+            if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+        ]
+        if not batch or self.store is None:
+            return
+        ids = {update_id for update_id, _ in batch}
+        try:
+            fresh = await self.store.journal_updates(batch)
+        except _DB_ERRORS as exc:
+            log.error("%d update(s) not journaled (handled, but not kept across a crash): %s", len(ids), exc)
+            fresh = ids  # handled all the same
+        self._admitted.update(fresh)
+        self._repeated.update(ids - fresh)
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            update_id = item.update_id
+            if update_id in self._repeated:
+                self._repeated.discard(update_id)
+                log.info("update %d delivered again: already handled or queued, dropped", update_id)
+                return
+            if update_id in self._admitted:
+                self._admitted.discard(update_id)
+            elif self.store is not None and not await self._journal_one(item):
+                return
+        await super().put(item)
+
+    async def _journal_one(self, update: Update) -> bool:
+        """Journal an update that did not come through ``admit`` (webhook); False for a re-delivery."""
+        assert self.store is not None
+        try:
+            fresh = await self.store.journal_updates([(update.update_id, json.dumps(update.to_dict()))])
+        except _DB_ERRORS as exc:
+            log.error("update %d not journaled (handled, but not kept across a crash): %s", update.update_id, exc)
+            return True
+        if not fresh:
+            log.info("update %d delivered again: already handled or queued, dropped", update.update_id)
+        return bool(fresh)
+
+    async def finish(self, update: object) -> None:
+        """Mark a journaled update handled (its payload is dropped)."""
+        if not isinstance(update, Update) or self.store is None:
+            return
+        try:
+            await self.store.finish_update(update.update_id)
+        except _DB_ERRORS as exc:
+            log.error(
+                "update %d handled but not marked done (would be handled again after a crash): %s",
+                update.update_id,
+                exc,
+            )
+
+    async def replay(self, app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+        """Queue the updates journaled by an earlier run and never finished; returns how many."""
+        if self.store is None:
+            return 0
+        count = 0
+        for update_id, payload in await self.store.pending_updates():
+            try:
+                update = Update.de_json(json.loads(payload), app.bot)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error("journaled update %d is unreadable, dropped: %s", update_id, exc)
+                await self.store.finish_update(update_id)
+                continue
+            await super().put(update)  # already journaled
+            count += 1
+        if count:
+            log.warning("replaying %d update(s) received before the last stop but never handled", count)
+        return count
+
+
+class JournalingRequest(BaseRequest):
+    """The ``getUpdates`` HTTP layer: each fetched batch goes to ``inbox.admit`` before it is returned."""
+
+    def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
+        self.inner = inner
+        self.inbox = inbox
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        status, payload = await self.inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status == 200 and url.endswith("/getUpdates"):
+            try:
+                result = json.loads(payload).get("result")
+            except (ValueError, AttributeError):
+                result = None  # python-telegram-bot reports the bad response
+            if isinstance(result, list) and result:
+                await self.inbox.admit(result)
+        return status, payload
+
+
+class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """An Application that marks each update done in the inbox once its handlers have run (or failed)."""
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(self.update_queue, Inbox):
+                await self.update_queue.finish(update)
+
+
+async def purge_finished(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue callback: forget finished update ids older than ``KEEP_FINISHED_S``."""
+    queue = context.application.update_queue
+    if isinstance(queue, Inbox) and queue.store is not None:
+        deleted = await queue.store.purge_inbox(KEEP_FINISHED_S)
+        log.debug("inbox: forgot %d finished update id(s)", deleted)
