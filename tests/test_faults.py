@@ -90,3 +90,31 @@ def test_kill_9_during_load_loses_no_acknowledged_question(bot: Bot) -> None:
     assert max(replies.values()) <= 2
     assert not api.pending_updates
     assert bot.stop() == 0
+
+
+def test_a_database_locked_by_another_process_delays_answers_but_loses_none(bot: Bot) -> None:
+    api = bot.api
+    bot.start()
+    api.push_message(8501, QUESTION)
+    api.wait_for_count("sendMessage", 1, lambda c: c.status == 200, timeout=TIMEOUT)
+    users = list(range(8502, 8507))
+    blocker = sqlite3.connect(bot.database, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # e.g. a backup or `etown-bot unanswered answer` holding the write lock
+        for user in users:
+            api.push_message(user, f"{QUESTION} #{user}")
+        time.sleep(2.0)
+    finally:
+        blocker.execute("COMMIT")
+        released = time.time()
+        blocker.close()
+    api.wait_for_count("sendMessage", 1 + len(users), lambda c: c.status == 200, timeout=TIMEOUT)
+    settle(api)
+    # The updates are journaled before they are handled, so nothing was answered while the lock was held.
+    assert all(c.time >= released - 0.05 for c in api.calls_to("sendMessage") if int(c.params["chat_id"]) in users)
+    assert replies_per_chat(api) == Counter(dict.fromkeys([8501, *users], 1))
+    with sqlite3.connect(bot.database) as db:
+        logged = {int(row[0]) for row in db.execute("SELECT user_id FROM questions")}
+        unfinished = db.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone()[0]
+    assert set(users) <= logged and unfinished == 0
+    assert bot.stop() == 0
