@@ -15,6 +15,12 @@ Bots measured, each in its own process started like ``tests/test_e2e.py`` does:
   Application settings.
 The config raises ``limits.questions_per_minute`` (the per-investor flood guard, 20 by default) to 10,000
 so that one investor's many rounds are answered rather than told to slow down.
+
+CPU: user + system seconds over the rounds' wall time (psutil, from just before the first push to the
+wake-up after the last reply), for the bot process and for this process
+(the stand-in server's threads plus the load generator), as a share of one core; the machine has 2.
+Replies are collected by the server's ``on_call`` hook as they are recorded (the first ``sendMessage`` per
+chat of the round), so waiting for a round costs O(1) per call rather than a rescan of the call log.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from benchmarks.scale import percentiles
 from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI
@@ -43,6 +52,8 @@ class Level:
     wall_s: float
     p50_ms: float
     p99_ms: float
+    bot_cpu: float  # the bot process's CPU seconds over wall seconds (1.0 = one core)
+    server_cpu: float  # the same for this process: stand-in server and load generator
 
     @property
     def per_second(self) -> float:
@@ -66,28 +77,91 @@ def _chat(call: Call) -> int | None:
         return None
 
 
-def _round(api: FakeBotAPI, users: Sequence[int], texts: Sequence[str], timeout: float) -> tuple[float, list[float]]:
-    """One round: every user asks once; returns wall seconds and latencies in ms."""
-    mark = api.mark()
+class Replies:
+    """``FakeBotAPI(on_call=...)`` hook: when the server recorded each expected chat's first ``sendMessage``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wanted: set[int] = set()
+        self._first: dict[int, float] = {}
+        self._done = threading.Event()
+
+    def expect(self, chats: Iterable[int]) -> None:
+        """Start a round: forget earlier replies and wait for one to each of ``chats``."""
+        with self._lock:
+            self._wanted = set(chats)
+            self._first = {}
+            self._done.clear()
+
+    def __call__(self, call: Call) -> None:
+        if call.method != "sendMessage":
+            return
+        chat = _chat(call)
+        with self._lock:
+            if chat in self._wanted and chat not in self._first:
+                self._first[chat] = call.time  # Call.time: time.time() when the server recorded the call
+                if len(self._first) == len(self._wanted):
+                    self._done.set()
+
+    def wait(self, timeout: float) -> dict[int, float]:
+        """Chat -> server receipt time of its first reply, once every expected chat has one."""
+        if not self._done.wait(timeout):
+            with self._lock:
+                raise TimeoutError(f"only {len(self._first)} of {len(self._wanted)} chats answered within {timeout}s")
+        with self._lock:
+            return dict(self._first)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+@dataclass
+class Round:
+    wall_s: float
+    latencies_ms: list[float]
+    bot_cpu_s: float
+    server_cpu_s: float
+    cpu_window_s: float  # wall time over which the CPU seconds were taken
+
+
+def _round(
+    api: FakeBotAPI,
+    replies: Replies,
+    processes: tuple[psutil.Process, psutil.Process],
+    users: Sequence[int],
+    texts: Sequence[str],
+    timeout: float,
+) -> Round:
+    """One round: every user asks once; wall seconds (first push to last reply), latencies, CPU seconds."""
+    bot, this = processes
+    replies.expect(users)
+    cpu_before = _cpu_seconds(bot), _cpu_seconds(this), time.perf_counter()
     pushed: dict[int, float] = {}
     for user, text in zip(users, texts, strict=True):
         pushed[user] = time.time()
         api.push_update(api.message_update(user, text))
-    wanted = set(users)
-    replies = api.wait_for_count("sendMessage", len(users), lambda c: _chat(c) in wanted, timeout=timeout, since=mark)
-    first: dict[int, float] = {}
-    for call in replies:
-        chat = _chat(call)
-        if chat is not None and chat not in first:
-            first[chat] = call.time
+    first = replies.wait(timeout)
+    cpu_after = _cpu_seconds(bot), _cpu_seconds(this), time.perf_counter()
     start = min(pushed.values())
     end = max(first.values())
-    return end - start, [(first[user] - pushed[user]) * 1000 for user in users]
+    return Round(
+        wall_s=end - start,
+        latencies_ms=[(first[user] - pushed[user]) * 1000 for user in users],
+        bot_cpu_s=cpu_after[0] - cpu_before[0],
+        server_cpu_s=cpu_after[1] - cpu_before[1],
+        cpu_window_s=cpu_after[2] - cpu_before[2],
+    )
 
 
 def run_bot(name: str, questions: Sequence[str], levels: Sequence[tuple[int, int]]) -> list[Level]:
     """Start bot ``name`` against a fresh FakeBotAPI and measure every (users, rounds) level."""
-    with tempfile.TemporaryDirectory(prefix="etown-bench-") as tmp, FakeBotAPI(expected_token=DEFAULT_TOKEN) as api:
+    replies = Replies()
+    with (
+        tempfile.TemporaryDirectory(prefix="etown-bench-") as tmp,
+        FakeBotAPI(expected_token=DEFAULT_TOKEN, on_call=replies) as api,
+    ):
         config = Path(tmp) / "config.yaml"
         limits = "limits:\n  questions_per_minute: 10000\n"
         if "msg/s" in name:
@@ -103,6 +177,7 @@ def run_bot(name: str, questions: Sequence[str], levels: Sequence[tuple[int, int
         with (Path(tmp) / "bot.log").open("w", encoding="utf-8") as log_file:
             process = subprocess.Popen(args, cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT)
             try:
+                processes = psutil.Process(process.pid), psutil.Process()
                 api.wait_for("getUpdates", timeout=START_TIMEOUT)
                 cursor = 0
 
@@ -112,19 +187,22 @@ def run_bot(name: str, questions: Sequence[str], levels: Sequence[tuple[int, int
                     cursor += n
                     return chosen
 
-                _round(api, [FIRST_USER - 1], texts(1), START_TIMEOUT)  # warm-up (first-call costs)
+                # Warm-up (first-call costs).
+                _round(api, replies, processes, [FIRST_USER - 1], texts(1), START_TIMEOUT)
                 results = []
                 for users, rounds in levels:
                     ids = list(range(FIRST_USER, FIRST_USER + users))
-                    wall = 0.0
-                    latencies: list[float] = []
-                    for _ in range(rounds):
-                        # At 30 msg/s, 500 replies take ~17 s; allow for a slow, shared machine.
-                        seconds, lat = _round(api, ids, texts(users), timeout=30 + users / 5)
-                        wall += seconds
-                        latencies += lat
-                    p50, p99 = percentiles(latencies)
-                    results.append(Level(users, users * rounds, wall, p50, p99))
+                    # At 30 msg/s, 500 replies take ~17 s; allow for a slow, shared machine.
+                    measured = [
+                        _round(api, replies, processes, ids, texts(users), timeout=30 + users / 5)
+                        for _ in range(rounds)
+                    ]
+                    wall = sum(r.wall_s for r in measured)
+                    p50, p99 = percentiles([ms for r in measured for ms in r.latencies_ms])
+                    window = sum(r.cpu_window_s for r in measured)
+                    bot_cpu = sum(r.bot_cpu_s for r in measured) / window
+                    server_cpu = sum(r.server_cpu_s for r in measured) / window
+                    results.append(Level(users, users * rounds, wall, p50, p99, bot_cpu, server_cpu))
             finally:
                 process.terminate()
                 try:

@@ -259,16 +259,23 @@ def end_to_end(quick: bool) -> list[str]:
     lines = [
         "### End to end: bot process against the stand-in Bot API server",
         "",
-        "| bot | concurrent users | updates | updates/s | p50 ms | p99 ms | updates/s vs echo (same limiter) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| bot | concurrent users | updates | updates/s | p50 ms | p99 ms | updates/s vs echo (same limiter) "
+        "| CPU bot process | CPU server + load generator |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, results in measured.items():
         echo = measured[f"echo bot, {UNLIMITED:,} msg/s" if "msg/s" in name else "echo bot"]
         for level, floor in zip(results, echo, strict=True):
             lines.append(
                 f"| {name} | {level.users} | {level.updates} | {level.per_second:.0f} | {level.p50_ms:.0f} "
-                f"| {level.p99_ms:.0f} | {_ratio(level.per_second, floor.per_second)} |"
+                f"| {level.p99_ms:.0f} | {_ratio(level.per_second, floor.per_second)} "
+                f"| {level.bot_cpu:.0%} | {level.server_cpu:.0%} |"
             )
+    lines += [
+        "",
+        "CPU: user + system time over the rounds' wall time, as a share of one core (the machine has "
+        f"{os.cpu_count()} logical CPUs); the server and the load generator share the benchmark's process.",
+    ]
     return lines
 
 

@@ -30,6 +30,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import itertools
 import json
@@ -589,6 +590,9 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 overflows when a client opens many connections at once (httpx
+    # opens up to its pool size); the kernel then drops handshakes and the client sees resets.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], api: FakeBotAPI) -> None:
         self.api = api
@@ -629,6 +633,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"
+    # One write per response (headers and body are buffered; BaseHTTPRequestHandler flushes after each
+    # request) and no Nagle delay: otherwise the body waits for the client's delayed ACK of the headers,
+    # about 40 ms per answer on Linux, which no real Bot API front end adds.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         """Telegram's front end announces itself as nginx."""
@@ -770,10 +779,12 @@ class FakeBotAPI:
             "sendChatAction": self._send_chat_action,
         }
         self._canonical = {name.lower(): name for name in self._handlers}
+        self._call_changes = 0  # bumped whenever a call is recorded or answered (and on reset); never reset
         self._reset_state()
 
     def _reset_state(self) -> None:
         self._calls: list[Call] = []
+        self._calls_by_method: dict[str, list[Call]] = {}
         self._consumed: set[int] = set()
         self._updates: list[JSONDict] = []
         self._next_update_id = FIRST_UPDATE_ID
@@ -848,6 +859,7 @@ class FakeBotAPI:
             generation = self._poll_generation
             self._reset_state()
             self._poll_generation = generation + 1  # a long poll still waiting ends with 409
+            self._call_changes += 1
             self._cond.notify_all()
 
     def __enter__(self) -> FakeBotAPI:
@@ -951,18 +963,22 @@ class FakeBotAPI:
         """Block until a matching call arrives and return it.
 
         Without ``since`` it returns the oldest matching call not yet returned by an earlier
-        ``wait_for``; with ``since`` the oldest matching call with ``index >= since``.
+        ``wait_for``; with ``since`` the oldest matching call with ``index >= since``. ``predicate`` is
+        checked again each time a call is recorded or answered.
         """
         canon = self._canon(method)
         deadline = time.monotonic() + timeout
         with self._cond:
+            scanned = -1
             while True:
-                for call in self._calls[since or 0 :]:
-                    if since is None and call.index in self._consumed:
-                        continue
-                    if (canon == "*" or call.method == canon) and (predicate is None or predicate(call)):
-                        self._consumed.add(call.index)
-                        return call
+                if scanned != self._call_changes:  # calls are only looked at again once one changed
+                    scanned = self._call_changes
+                    for call in self._candidates(canon, since or 0):
+                        if since is None and call.index in self._consumed:
+                            continue
+                        if predicate is None or predicate(call):
+                            self._consumed.add(call.index)
+                            return call
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     recent = ", ".join(c.method for c in self._calls[-10:])
@@ -978,22 +994,32 @@ class FakeBotAPI:
         *,
         since: int = 0,
     ) -> list[Call]:
-        """Block until at least ``count`` matching calls (index >= since) exist; return them all."""
+        """Block until at least ``count`` matching calls (index >= since) exist; return them all.
+
+        ``predicate`` is checked again on every call each time a call is recorded or answered.
+        """
         canon = self._canon(method)
         deadline = time.monotonic() + timeout
         with self._cond:
+            scanned = -1
+            found: list[Call] = []
             while True:
-                found = [
-                    c
-                    for c in self._calls[since:]
-                    if (canon == "*" or c.method == canon) and (predicate is None or predicate(c))
-                ]
-                if len(found) >= count:
-                    return found
+                if scanned != self._call_changes:  # calls are only looked at again once one changed
+                    scanned = self._call_changes
+                    found = [c for c in self._candidates(canon, since) if predicate is None or predicate(c)]
+                    if len(found) >= count:
+                        return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"only {len(found)} of {count} {canon} calls within {timeout}s")
                 self._cond.wait(remaining)
+
+    def _candidates(self, canon: str, since: int) -> list[Call]:
+        """Recorded calls of ``canon`` ("*" = any) with ``index >= since``, oldest first; hold ``_cond``."""
+        if canon == "*":
+            return self._calls[max(since, 0) :]
+        calls = self._calls_by_method.get(canon, [])
+        return calls[bisect.bisect_left(calls, since, key=lambda c: c.index) :]
 
     def wait_for_response(self, call: Call, timeout: float = 10.0) -> JSONDict:
         """Block until ``call`` has been answered; return the response body."""
@@ -1062,8 +1088,10 @@ class FakeBotAPI:
             update = {"update_id": update_id, **{k: v for k, v in update.items() if k != "update_id"}}
             self._next_update_id = max(self._next_update_id, update_id + 1)
             self._remember(update)
+            in_order = not self._updates or int(self._updates[-1]["update_id"]) <= update_id
             self._updates.append(update)
-            self._updates.sort(key=lambda u: int(u["update_id"]))
+            if not in_order:
+                self._updates.sort(key=lambda u: int(u["update_id"]))
             self._cond.notify_all()
             return update_id
 
@@ -1416,6 +1444,8 @@ class FakeBotAPI:
         with self._cond:
             call = Call(len(self._calls), canon, params, time.time(), token, http_method, content_type, files)
             self._calls.append(call)
+            self._calls_by_method.setdefault(canon, []).append(call)
+            self._call_changes += 1
             self._cond.notify_all()
         if self.on_call is not None:
             self.on_call(call)
@@ -1425,6 +1455,7 @@ class FakeBotAPI:
                 call.status, call.response = outcome
             else:
                 call.status, call.response = 0, {}
+            self._call_changes += 1
             self._cond.notify_all()
         return outcome
 
