@@ -51,6 +51,9 @@ PURGE_SECONDS = 24 * 3600  # retention runs daily
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Updates handled at once. Matching is ~1 ms of CPU; the rest is waiting on Telegram and SQLite.
 CONCURRENT_UPDATES = 64
+# HTTP connections to the Bot API. python-telegram-bot's default is 256, but httpcore walks every pooled
+# connection on each request; one per concurrently handled update is enough.
+CONNECTION_POOL_SIZE = CONCURRENT_UPDATES
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -218,8 +221,8 @@ def build_application(
     if config.telegram.api_base_url:
         base = config.telegram.api_base_url
         builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
-    if request is not None:
-        builder = builder.request(request)
+    # A given request (tests) replaces python-telegram-bot's HTTP layer, pool included.
+    builder = builder.request(request) if request is not None else builder.connection_pool_size(CONNECTION_POOL_SIZE)
     app: AnyApplication = builder.build()
     services.faq_signature = admin.faq_signature(knowledge.directory)
     app.bot_data[SERVICES_KEY] = services
