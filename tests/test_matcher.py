@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
+import bot.matcher as matcher_module
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
 from bot.matcher import Candidate, Matcher, decide, known_part
@@ -123,3 +126,16 @@ def test_sentences_naming_a_gap_in_the_sources_do_not_count_as_known() -> None:
     assert known_part("Output was 141 billion yuan; figures for 2022 are not available here.") == (
         "Output was 141 billion yuan;"
     )
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (2000, 700)])
+def test_postings_product_equals_the_scipy_expression(shape: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    inverted = sp.random(*shape, density=0.05, format="csr", dtype=np.float32, random_state=4)
+    for size in (1, 7, 40):
+        columns = rng.choice(shape[0], size=size, replace=False).astype(np.int64)
+        values = rng.random(size).astype(np.float32)
+        expected = np.asarray(inverted[columns].T @ values, dtype=np.float32)
+        assert np.allclose(matcher_module._postings_product(inverted, columns, values), expected, atol=1e-6)
+    monkeypatch.setattr(matcher_module, "_sparsetools", None)  # a scipy without the private kernels
+    assert np.allclose(matcher_module._postings_product(inverted, columns, values), expected, atol=1e-6)
