@@ -237,12 +237,24 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+@dataclass(frozen=True)
+class _Statement:
+    """One queued INSERT/UPDATE/DELETE and the future its caller awaits."""
+
+    sql: str
+    params: tuple[Any, ...]
+    insert: bool  # the result is the new row's id (else: the number of rows changed)
+    result: asyncio.Future[int]
+
+
 @dataclass
 class _Lane:
-    """A connection and the lock that serialises its transactions."""
+    """A connection, the lock that serialises its transactions, and its queue of single statements."""
 
     db: aiosqlite.Connection
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    queued: list[_Statement] = field(default_factory=list)
+    drainer: asyncio.Task[None] | None = None
 
 
 async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
@@ -304,6 +316,9 @@ class Store:
             log.info("database %s migrated to schema %d", self.path, number + 1)
 
     async def close(self) -> None:
+        for lane in (self._main, self._inbox):
+            if lane.drainer is not None:
+                await lane.drainer  # statements already queued are written, not dropped
         if self._inbox is not self._main:
             await self._inbox.db.close()
         await self._db.close()
@@ -337,23 +352,61 @@ class Store:
         raise AssertionError("unreachable")
 
     async def _insert(self, sql: str, params: Iterable[Any]) -> int:
-        async def run(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(sql, tuple(params))
-            row_id = cursor.lastrowid
-            await cursor.close()
-            assert row_id is not None
-            return row_id
-
-        return await self._write(run)
+        """Run one INSERT; returns the new row's id."""
+        return await self._statement(sql, params, insert=True, lane=self._main)
 
     async def _update(self, sql: str, params: Iterable[Any], lane: _Lane | None = None) -> int:
-        async def run(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute(sql, tuple(params))
-            count = cursor.rowcount
-            await cursor.close()
-            return count
+        """Run one UPDATE or DELETE; returns how many rows it changed."""
+        return await self._statement(sql, params, insert=False, lane=lane or self._main)
 
-        return await self._write(run, lane=lane)
+    async def _statement(self, sql: str, params: Iterable[Any], *, insert: bool, lane: _Lane) -> int:
+        """Queue a single statement; the statements queued meanwhile are written in one transaction.
+
+        Group commit: under load, one commit (and one thread hop per statement instead of three) for a
+        whole batch; each aiosqlite hop costs ~0.1 ms of CPU, which was a sixth of the bot's per-update work.
+        A failing statement fails only its caller; a busy database retries the whole batch (``_write``).
+        """
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        lane.queued.append(_Statement(sql, tuple(params), insert, future))
+        if lane.drainer is None or lane.drainer.done():
+            lane.drainer = asyncio.create_task(self._drain(lane))
+        # Shielded: a caller that gives up (cancelled) does not cancel a write the batch may already contain.
+        return await asyncio.shield(future)
+
+    async def _drain(self, lane: _Lane) -> None:
+        while lane.queued:
+            batch, lane.queued = lane.queued, []
+
+            async def run(db: aiosqlite.Connection, batch: list[_Statement] = batch) -> list[int | sqlite3.Error]:
+                results: list[int | sqlite3.Error] = []
+                for statement in batch:
+                    try:
+                        if statement.insert:
+                            row = await db.execute_insert(statement.sql, statement.params)
+                            assert row is not None
+                            results.append(int(row[0]))
+                        else:
+                            cursor = await db.execute(statement.sql, statement.params)
+                            results.append(cursor.rowcount)
+                    except sqlite3.OperationalError as exc:
+                        if _is_busy(exc):
+                            raise  # the whole batch is rolled back and retried
+                        results.append(exc)
+                    except sqlite3.Error as exc:  # a constraint: SQLite undid that statement only
+                        results.append(exc)
+                return results
+
+            try:
+                outcomes = await self._write(run, lane=lane)
+            except (sqlite3.Error, ValueError) as exc:  # busy past every retry, a failed commit, closed
+                outcomes = [exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError(str(exc))] * len(batch)
+            for statement, outcome in zip(batch, outcomes, strict=True):
+                if statement.result.done():
+                    continue
+                if isinstance(outcome, sqlite3.Error):
+                    statement.result.set_exception(outcome)
+                else:
+                    statement.result.set_result(outcome)
 
     async def _fetch(self, sql: str, params: Iterable[Any] = (), lane: _Lane | None = None) -> list[sqlite3.Row]:
         async with (lane or self._main).db.execute(sql, tuple(params)) as cursor:

@@ -381,3 +381,34 @@ async def test_inbox_journals_once_and_forgets_finished_ids_after_an_hour(tmp_pa
         assert await store.journal_updates([(1, "{}")]) == {1}  # forgotten ids are new again
     finally:
         await store.close()
+
+
+async def test_concurrent_single_writes_share_commits_and_fail_alone(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "log.sqlite3")
+    try:
+
+        async def ask(i: int) -> int:
+            return await store.log_question(
+                user_id=i, chat_id=i, lang="en", text=f"q{i}", status="answered", entry_id="a", score=1
+            )
+
+        bad = store._insert(  # violates the status CHECK: only this caller fails, the batch commits
+            "INSERT INTO questions (asked_at, lang, text, status) VALUES ('x', 'en', 'bad', 'bogus')", ()
+        )
+        results = await asyncio.gather(
+            *(ask(i) for i in range(50)), bad, *(ask(i) for i in range(50, 100)), return_exceptions=True
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert len(failed) == 1 and isinstance(failed[0], sqlite3.IntegrityError)
+        ids = [r for r in results if isinstance(r, int)]
+        assert len(set(ids)) == 100
+        texts = {r.id: r.text for r in await store.recent_questions(limit=200)}
+        assert all(texts[question_id] == f"q{i}" for i, question_id in enumerate(ids))
+        # Statements still queued when the store closes are written, not dropped.
+        pending = asyncio.ensure_future(ask(100))
+        await asyncio.sleep(0)
+    finally:
+        await store.close()
+    assert pending.done() and pending.result() > 0
+    with sqlite3.connect(tmp_path / "log.sqlite3") as raw:
+        assert raw.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 101
