@@ -145,6 +145,9 @@ async def _post_init(app: AnyApplication) -> None:
     svc = cast(Services, app.bot_data[SERVICES_KEY])
     svc.store = await Store.open(svc.config.database)
     svc.assistant.store = svc.store
+    # The /lang choices, once: a question from someone who never chose costs no read.
+    svc.langs.update(await svc.store.user_langs())
+    svc.langs_complete = True
     if isinstance(app.update_queue, Inbox):
         # Before polling or the webhook starts: replayed updates are handled first, then new ones.
         app.update_queue.store = svc.store

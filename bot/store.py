@@ -589,6 +589,11 @@ class Store:
         rows = await self._fetch("SELECT lang FROM users WHERE user_id = ?", (user_id,))
         return str(rows[0][0]) if rows and rows[0][0] else None
 
+    async def user_langs(self) -> dict[int, str]:
+        """Every user's explicit language choice."""
+        rows = await self._fetch("SELECT user_id, lang FROM users WHERE lang IS NOT NULL")
+        return {int(row[0]): str(row[1]) for row in rows}
+
     async def remember_user(self, user_id: int, first_name: str | None, username: str | None) -> None:
         """Store (or refresh) the name staff posts show; the language preference is kept."""
 

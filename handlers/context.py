@@ -39,6 +39,9 @@ class Services:
     store: Store | None = None
     # Explicit /lang choices, cached so a question costs no extra read; the database is the truth.
     langs: dict[int, str | None] = field(default_factory=dict)
+    # True once every stored choice is in ``langs`` (loaded at start, kept by set_lang): a user missing
+    # from it has made no choice, and no read is needed.
+    langs_complete: bool = False
     # Questions already handed to staff through "None of these": a second press does not queue twice.
     handed_over: set[int] = field(default_factory=set)
     # faq/ as last loaded (names, sizes, mtimes), for the watcher; reloads take turns.
@@ -49,6 +52,8 @@ class Services:
         """The language the user picked with /lang, if any."""
         if user_id in self.langs:
             return self.langs[user_id]
+        if self.langs_complete:
+            return None
         lang = None
         if self.store is not None:
             try:

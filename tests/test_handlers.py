@@ -84,11 +84,13 @@ async def test_lang_switch_is_remembered_in_the_database(tg: Harness) -> None:
     store = tg.services.store
     assert store is not None
     assert await store.get_user_lang(USER) == "zh"
-    tg.services.langs.clear()  # as after a restart: the choice comes back from the database
-    assert only_message(await tg.send(USER, "/start"))["text"].startswith("您好")
-    # ... and answers follow the choice even for a question typed in English.
-    answer = only_message(await tg.send(USER, "how many biotech companies in BDA?"))
-    assert "超过5000家企业" in answer["text"]
+    # After a restart the choice comes back from the database ...
+    async with running_bot(tg.services.config, api=tg.api) as restarted:
+        assert restarted.services.langs == {USER: "zh"}
+        assert only_message(await restarted.send(USER, "/start"))["text"].startswith("您好")
+        # ... and answers follow the choice even for a question typed in English.
+        answer = only_message(await restarted.send(USER, "how many biotech companies in BDA?"))
+        assert "超过5000家企业" in answer["text"]
 
 
 # ----------------------------------------------------------------------------- /topics
