@@ -57,3 +57,11 @@ def test_zipf_tells_filler_from_rare_words() -> None:
     assert zipf("the") > 7 > zipf("considering") > zipf("suzhou")
     assert zipf("什么") > zipf("苏州") > 0
     assert zipf("biobay") == 0.0  # rarer than the lists hold
+
+
+def test_synonyms_prefer_the_longest_term_and_respect_word_edges() -> None:
+    normalizer = Normalizer([["park", "bda park", "bda园区"], ["etown", "bda"], ["zone", "zones"]])
+    assert normalizer.normalize("bda park rents") == "park rents"  # the longer term wins over "bda"
+    assert normalizer.normalize("bda园区租金") == "park 租金"  # a Chinese term that starts with Latin letters
+    assert normalizer.normalize("bda offices") == "etown offices"
+    assert normalizer.normalize("zones, ozones, zones2") == "zone ozones zones2"
