@@ -276,8 +276,10 @@ class Matcher:
         token_weights = self._token_weights(words)
         # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
         information = min(1.0, sum(token_weights.values()) / w.information) if w.information > 0 else 1.0
+        query_words = _with_grams(token_weights)  # once per question, not once per candidate
+        total_weight = sum(token_weights.values())
         for entry_index in top:
-            covered = self._coverage(token_weights, int(entry_index))
+            covered = self._coverage(query_words, total_weight, int(entry_index))
             fused[entry_index] *= (1.0 - w.coverage + w.coverage * covered**w.coverage_power) * information
         results: list[Candidate] = []
         for entry_index in top[np.argsort(-fused[top], kind="stable")][:limit]:
@@ -304,20 +306,24 @@ class Matcher:
             weights[token] = max(weights.get(token, 0.0), weight)
         return weights
 
-    def _coverage(self, token_weights: dict[str, float], entry_index: int) -> float:
-        """Share of the question's idf weight found in the entry's vocabulary (typos count partly)."""
-        total = sum(token_weights.values())
+    def _coverage(
+        self, query_words: Sequence[tuple[str, float, list[str] | None]], total: float, entry_index: int
+    ) -> float:
+        """Share of the question's idf weight found in the entry's vocabulary (typos count partly).
+
+        ``query_words``: (token, weight, character bigrams if Chinese) per question word; ``total``: the weights' sum.
+        """
         if total <= 0:
             return 0.0
         vocab = self._vocab[entry_index]
         covered = 0.0
-        for token, weight in token_weights.items():
+        for token, weight, grams in query_words:
             if token in vocab:
                 covered += weight
-            elif has_han(token):
-                grams = _han_grams(token)
+            elif grams is not None:
                 if grams:
-                    covered += weight * sum(g in self._han_grams[entry_index] for g in grams) / len(grams)
+                    known = self._han_grams[entry_index]
+                    covered += weight * sum(g in known for g in grams) / len(grams)
             elif len(token) >= 4:
                 best = process.extractOne(
                     token, self._vocab_lists[entry_index], scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY
@@ -343,6 +349,11 @@ def known_part(text: str) -> str:
     """``text`` without its sentences that name a gap in the sources."""
     sentences = _SENTENCE_RE.split(text)
     return " ".join(s for s in sentences if not any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
+
+
+def _with_grams(token_weights: dict[str, float]) -> list[tuple[str, float, list[str] | None]]:
+    """(token, weight, its character bigrams if it is Chinese) for each question word."""
+    return [(token, weight, _han_grams(token) if has_han(token) else None) for token, weight in token_weights.items()]
 
 
 def _han_grams(word: str) -> list[str]:

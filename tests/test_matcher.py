@@ -106,7 +106,8 @@ def test_unknown_key_word_costs_more_coverage_than_filler(matcher: Matcher) -> N
     companies = matcher.entry_ids.index("companies")
 
     def coverage(question: str) -> float:
-        return matcher._coverage(matcher._token_weights(normalizer.words(normalizer.normalize(question))), companies)
+        weights = matcher._token_weights(normalizer.words(normalizer.normalize(question)))
+        return matcher._coverage(matcher_module._with_grams(weights), sum(weights.values()), companies)
 
     inside = coverage("how many biotech companies are in yizhuang")
     padded = coverage("please how many biotech companies are in yizhuang")
