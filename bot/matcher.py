@@ -261,16 +261,23 @@ class Matcher:
         shortlist = _top(phrase_scores, w.shortlist)
         query_sorted = _sort_tokens(normalized)
         fuzzy = np.zeros(len(self.entry_ids), dtype=np.float32)
-        best_phrase: dict[int, int] = {}
-        for index in shortlist:
-            if phrase_scores[index] <= 0:
+        best_phrase: dict[int, int] = {}  # entry -> its shortlisted phrasing with the best cosine
+        best_score: dict[int, float] = {}
+        best_ratio: dict[int, float] = {}
+        # Python lists: indexing numpy arrays element by element costs more than the work itself here.
+        for index, score, entry_index in zip(
+            shortlist.tolist(), phrase_scores[shortlist].tolist(), self.owner[shortlist].tolist(), strict=True
+        ):
+            if score <= 0:
                 continue
-            entry_index = int(self.owner[index])
             ratio = fuzz.ratio(query_sorted, self._sorted[index]) / 100.0
-            if ratio > fuzzy[entry_index]:
-                fuzzy[entry_index] = ratio
-            if entry_index not in best_phrase or phrase_scores[index] > phrase_scores[best_phrase[entry_index]]:
-                best_phrase[entry_index] = int(index)
+            if ratio > best_ratio.get(entry_index, 0.0):
+                best_ratio[entry_index] = ratio
+            if score > best_score.get(entry_index, 0.0):
+                best_score[entry_index] = score
+                best_phrase[entry_index] = index
+        if best_ratio:
+            fuzzy[list(best_ratio)] = list(best_ratio.values())
         fused = (coarse + w.fuzzy * fuzzy) / (w.nearest + w.centroid + w.fuzzy)
         top = _top(fused, max(limit, RERANK))
         token_weights = self._token_weights(words)
