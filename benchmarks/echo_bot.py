@@ -1,8 +1,8 @@
 """The framework's floor: a bare python-telegram-bot echo bot with the real bot's Application settings.
 
 Same builder settings as ``bot.app.build_application`` for polling: ``AIORateLimiter(max_retries=5)``,
-``concurrent_updates(64)``, ``connection_pool_size(64)``, the same ``base_url`` rewrite and
-``allowed_updates``. Every text message is
+``concurrent_updates(64)``, ``connection_pool_size(16)``, ``pool_timeout(10)``, the same ``base_url``
+rewrite and ``allowed_updates``. Every text message is
 answered with ``reply_text`` of the same text. ``--rate N`` sets AIORateLimiter's overall rate, as the
 real bot's ``limits.outgoing_per_second`` does (default 30, Telegram's limit).
 
@@ -21,7 +21,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.app import ALLOWED_UPDATES, CONCURRENT_UPDATES, CONNECTION_POOL_SIZE
+from bot.app import ALLOWED_UPDATES, CONCURRENT_UPDATES, CONNECTION_POOL_SIZE, POOL_TIMEOUT_S
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONNECTION_POOL_SIZE)
+        .pool_timeout(POOL_TIMEOUT_S)
         .base_url(base)
         .base_file_url(re.sub(r"/bot$", "/file/bot", base))
         .rate_limiter(AIORateLimiter(overall_max_rate=args.rate, max_retries=5))
