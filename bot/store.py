@@ -398,8 +398,10 @@ class Store:
 
             try:
                 outcomes = await self._write(run, lane=lane)
-            except (sqlite3.Error, ValueError) as exc:  # busy past every retry, a failed commit, closed
-                outcomes = [exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError(str(exc))] * len(batch)
+            except Exception as exc:  # busy past every retry, a failed commit, a closed connection, ...
+                # ... every caller gets an error rather than waiting forever.
+                error = exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError(f"write failed: {exc!r}")
+                outcomes = [error] * len(batch)
             for statement, outcome in zip(batch, outcomes, strict=True):
                 if statement.result.done():
                     continue

@@ -412,3 +412,21 @@ async def test_concurrent_single_writes_share_commits_and_fail_alone(tmp_path: P
     assert pending.done() and pending.result() > 0
     with sqlite3.connect(tmp_path / "log.sqlite3") as raw:
         assert raw.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 101
+
+
+async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hanging(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "log.sqlite3")
+    try:
+
+        async def broken(*args: object, **kwargs: object) -> object:
+            raise RuntimeError("the disk went away")
+
+        store._write = broken  # type: ignore[method-assign,assignment]
+        with pytest.raises(sqlite3.OperationalError, match="the disk went away"):
+            await asyncio.wait_for(
+                store.log_question(user_id=1, chat_id=1, lang="en", text="q", status="answered", entry_id="a", score=1),
+                5,
+            )
+    finally:
+        del store._write
+        await store.close()
