@@ -271,11 +271,10 @@ class Store:
     must not wait behind a burst of question-log writes, or a crash in between repeats more replies.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path, inbox: aiosqlite.Connection | None = None) -> None:
-        self._db = connection
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self.path = path
         self._main = _Lane(connection)
-        self._inbox = _Lane(inbox) if inbox is not None else self._main
+        self._inbox = self._main  # until ``open`` gives the inbox its own connection
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Store:
@@ -289,7 +288,7 @@ class Store:
         try:
             await store._setup()
             store._inbox = _Lane(await _connect(path, busy_timeout_ms))
-            await store._inbox.db.execute("PRAGMA synchronous = NORMAL")
+            await store._inbox.db.execute("PRAGMA synchronous = NORMAL")  # per connection, as in _setup
         except sqlite3.DatabaseError as exc:
             await store.close()
             raise StoreError(f"{path}: not a usable database: {exc}") from None
@@ -299,7 +298,7 @@ class Store:
         return store
 
     async def _setup(self) -> None:
-        db = self._db
+        db = self._main.db
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a process crash
         await db.execute("PRAGMA foreign_keys = ON")
@@ -321,10 +320,10 @@ class Store:
                 await lane.drainer  # statements already queued are written, not dropped
         if self._inbox is not self._main:
             await self._inbox.db.close()
-        await self._db.close()
+        await self._main.db.close()
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
+        async with self._main.db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
