@@ -281,10 +281,10 @@ class Matcher:
         fused = (coarse + w.fuzzy * fuzzy) / (w.nearest + w.centroid + w.fuzzy)
         top = _top(fused, max(limit, RERANK))
         token_weights = self._token_weights(words)
-        # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
-        information = min(1.0, sum(token_weights.values()) / w.information) if w.information > 0 else 1.0
-        query_words = _with_grams(token_weights)  # once per question, not once per candidate
         total_weight = sum(token_weights.values())
+        # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
+        information = min(1.0, total_weight / w.information) if w.information > 0 else 1.0
+        query_words = _with_grams(token_weights)  # once per question, not once per candidate
         for entry_index in top:
             covered = self._coverage(query_words, total_weight, int(entry_index))
             fused[entry_index] *= (1.0 - w.coverage + w.coverage * covered**w.coverage_power) * information
