@@ -75,27 +75,14 @@ class Inbox(asyncio.Queue[object]):
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             update_id = item.update_id
+            if update_id not in self._admitted and update_id not in self._repeated:
+                await self.admit([item.to_dict()])  # not fetched through ``JournalingRequest``: a webhook
             if update_id in self._repeated:
                 self._repeated.discard(update_id)
                 log.info("update %d delivered again: already handled or queued, dropped", update_id)
                 return
-            if update_id in self._admitted:
-                self._admitted.discard(update_id)
-            elif self.store is not None and not await self._journal_one(item):
-                return
+            self._admitted.discard(update_id)
         await super().put(item)
-
-    async def _journal_one(self, update: Update) -> bool:
-        """Journal an update that did not come through ``admit`` (webhook); False for a re-delivery."""
-        assert self.store is not None
-        try:
-            fresh = await self.store.journal_updates([(update.update_id, json.dumps(update.to_dict()))])
-        except _DB_ERRORS as exc:
-            log.error("update %d not journaled (handled, but not kept across a crash): %s", update.update_id, exc)
-            return True
-        if not fresh:
-            log.info("update %d delivered again: already handled or queued, dropped", update.update_id)
-        return bool(fresh)
 
     async def finish(self, update: object) -> None:
         """Mark a journaled update handled (its payload is dropped)."""
