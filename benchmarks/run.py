@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from benchmarks.scale import timed
+from benchmarks.scale import peak_rss_mb, timed
 from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
 from bot.evaluate import Case, Ranked, load_cases, rank_all, report
 from bot.kb import load_knowledge_base
@@ -41,11 +40,6 @@ from bot.text import clean
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150" / "data_train_val.json"
-
-
-def rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -119,7 +113,7 @@ def clinc(path: Path, quick: bool) -> list[str]:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     timing_questions = [c.q for c in half_b[:500]]
-    rss_before = rss_mb()
+    rss_before = peak_rss_mb()
     variants = [("etown-bot matcher (shipped weights)", Weights())]
     variants.append(
         (
@@ -140,7 +134,7 @@ def clinc(path: Path, quick: bool) -> list[str]:
             f"| {name} | {figures['in_scope_accuracy']:.1%} | {figures['out_of_scope_recall']:.1%} "
             f"| {median:.2f} | {p99:.2f} | {build:.2f} |"
         )
-    rss_after = rss_mb()
+    rss_after = peak_rss_mb()
     phrasings = [clean(text) for text, _ in train]
     owners = [intent for _, intent in train]
     for name, scorer in (
