@@ -154,7 +154,7 @@ async def _post_init(app: AnyApplication) -> None:
     svc.langs_complete = True
     if isinstance(app.update_queue, Inbox):
         # Before polling or the webhook starts: replayed updates are handled first, then new ones.
-        app.update_queue.store = svc.store
+        await app.update_queue.open(svc.store)
         await app.update_queue.replay(app)
     try:
         await app.bot.set_my_commands(bot_commands("en"))
@@ -179,7 +179,7 @@ async def _post_init(app: AnyApplication) -> None:
 async def _post_shutdown(app: AnyApplication) -> None:
     svc = cast(Services, app.bot_data[SERVICES_KEY])
     if isinstance(app.update_queue, Inbox):
-        app.update_queue.store = None
+        await app.update_queue.close()
     if svc.store is not None:
         await svc.store.close()
         svc.store = None

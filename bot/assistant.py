@@ -7,9 +7,11 @@ for the console shell and the Telegram handlers alike.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import MatchingConfig
@@ -20,6 +22,11 @@ from bot.store import Store
 from bot.text import detect_language
 
 log = logging.getLogger(__name__)
+
+
+def _report_log_failure(write: asyncio.Future[int]) -> None:
+    if not write.cancelled() and (error := write.exception()) is not None:
+        log.error("could not log a question (it was answered): %s", error, exc_info=error)
 
 
 class KnowledgeBaseInvalid(Exception):
@@ -141,36 +148,71 @@ class Assistant:
             answer = render_answer(snapshot.kb, snapshot.kb.entries[match.entry_id], lang)
         return Reply(question, lang, match, answer, self.suggestions(match.suggestions, lang))
 
-    async def ask(self, question: str, *, user_id: int | None, chat_id: int | None, lang: str | None = None) -> Reply:
+    async def ask(
+        self,
+        question: str,
+        *,
+        user_id: int | None,
+        chat_id: int | None,
+        lang: str | None = None,
+        deliver: Callable[[Reply], Awaitable[None]] | None = None,
+    ) -> Reply:
         """Resolve and log; an unanswered question is queued for staff.
 
-        A failed log write is reported in the logs and never costs the investor their answer.
+        Without ``deliver`` this returns once the question is written. With it, ``deliver`` is called
+        with the reply: an answer or suggestions go out first (their buttons carry the question id,
+        reserved beforehand) and the row is queued after them, to be written with the next batch and
+        with or before the update's done mark; a hand-off goes out once the question is queued for staff
+        (the reply says whether it was). A failed write is reported in the logs and never costs the
+        investor their answer.
         """
         reply = self.resolve(question, lang)
         if self.store is None:
+            if deliver is not None:
+                await deliver(reply)
             return reply
-        text = question[: self.max_logged_chars]
+        store, text = self.store, question[: self.max_logged_chars]
+        match = reply.match
         try:
-            question_id = await self.store.log_question(
+            question_id = await store.question_id()
+        except sqlite3.Error:
+            log.exception("could not log a question; answering anyway")
+            if deliver is not None:
+                await deliver(reply)
+            return reply
+        logged = replace(reply, question_id=question_id)
+
+        def queue() -> asyncio.Future[int]:
+            return store.queue_question(
+                question_id,
                 user_id=user_id,
                 chat_id=chat_id,
                 lang=reply.lang,
                 text=text,
-                status=reply.match.status,
-                entry_id=reply.match.entry_id,
-                score=reply.match.score,
+                status=match.status,
+                entry_id=match.entry_id,
+                score=match.score,
             )
-            unanswered_id = None
+
+        if deliver is not None and reply.status != "unanswered":
+            try:
+                await deliver(logged)
+            finally:
+                queue().add_done_callback(_report_log_failure)
+            return logged
+        try:
+            await queue()
             if reply.status == "unanswered":
-                unanswered_id = await self.store.add_unanswered(
+                unanswered_id = await store.add_unanswered(
                     question_id=question_id, user_id=user_id, chat_id=chat_id, lang=reply.lang, text=text
                 )
+                logged = replace(logged, unanswered_id=unanswered_id)
         except sqlite3.Error:
             log.exception("could not log a question; answering anyway")
-            return reply
-        return Reply(
-            reply.question, reply.lang, reply.match, reply.answer, reply.suggestions, question_id, unanswered_id
-        )
+            logged = reply
+        if deliver is not None:
+            await deliver(logged)
+        return logged
 
     async def none_of_these(
         self, question_id: int | None, *, user_id: int | None, chat_id: int | None, lang: str, text: str

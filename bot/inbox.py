@@ -4,8 +4,10 @@ python-telegram-bot confirms polled updates (the next ``getUpdates`` offset) as 
 Application's queue, and answers a webhook with 200 at the same point. An update still queued or being
 handled when the process is killed would be gone: Telegram does not send a confirmed update again.
 
-- Polling: ``JournalingRequest`` wraps the HTTP layer of ``getUpdates`` and writes each fetched batch to
-  the store's inbox in one transaction before returning it, so before the next ``getUpdates`` confirms it.
+- Polling: ``JournalingRequest`` wraps the HTTP layer of ``getUpdates``. Each fetched batch is written
+  to the store's inbox in one transaction, in the background while it is handled; the next ``getUpdates``
+  (whose offset confirms the batch) waits for that write. A batch with an id no newer than the inbox's
+  newest may hold re-deliveries, and is checked and written before it is handled.
 - Webhook (and anything else put on the queue): ``Inbox.put`` writes the update before queuing it; the
   webhook answers Telegram after ``put`` returns.
 - ``JournaledApplication`` marks an update done once every handler has run (or failed), and
@@ -45,38 +47,87 @@ _DB_ERRORS = (sqlite3.Error, ValueError)  # ValueError: aiosqlite's connection i
 class Inbox(asyncio.Queue[object]):
     """The Application's update queue, backed by the store's inbox table.
 
-    ``store`` is None until the database is open (``post_init``; polling and the webhook start after it).
+    ``store`` is None until ``open`` (in ``post_init``; polling and the webhook start after it).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.store: Store | None = None
+        # Every update id in the inbox table is at most this, so a newer id cannot be a re-delivery and
+        # its batch is journaled in the background (None: not open yet).
+        self._newest: int | None = None
+        self._writes: dict[int, asyncio.Task[set[int]]] = {}  # update id -> its batch's journal write
+        self._in_flight: set[asyncio.Task[set[int]]] = set()
         self._admitted: set[int] = set()  # journaled by ``admit``, not yet put on the queue
         self._repeated: set[int] = set()  # re-deliveries found by ``admit``, to drop at ``put``
 
+    async def open(self, store: Store) -> None:
+        """Start journaling into ``store``."""
+        newest = await store.newest_update_id()
+        self.store = store
+        self._newest = -1 if newest is None else newest
+
+    async def close(self) -> None:
+        """Finish the journal writes in flight and stop journaling (before the store closes)."""
+        await self.settle()
+        self.store = None
+        self._newest = None
+
     async def admit(self, updates: list[dict[str, Any]]) -> None:
-        """Journal a fetched batch of raw updates (one transaction) before Telegram is told about it."""
-        batch = [
-            (raw["update_id"], json.dumps(raw, ensure_ascii=False))
-            for raw in updates
-            if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
-        ]
-        if not batch or self.store is None:
+        """Journal a fetched batch of raw updates (one transaction) before Telegram is told about it.
+
+        A batch newer than anything in the inbox is written in the background, so handling starts at
+        once; ``settle`` (before the next ``getUpdates`` confirms the batch) and ``finish`` wait for the
+        write. An older id may be a re-delivery: such a batch is checked against the inbox first.
+        """
+        batch = {
+            raw["update_id"]: raw for raw in updates if isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+        }
+        if not batch or self.store is None or self._newest is None:
             return
-        ids = {update_id for update_id, _ in batch}
-        try:
-            fresh = await self.store.journal_updates(batch)
-        except _DB_ERRORS as exc:
-            log.error("%d update(s) not journaled (handled, but not kept across a crash): %s", len(ids), exc)
-            fresh = ids  # handled all the same
+        if min(batch) > self._newest:
+            self._newest = max(batch)
+            self._admitted.update(batch)
+            write = asyncio.create_task(self._journal(self.store, batch))
+            self._in_flight.add(write)
+            write.add_done_callback(self._in_flight.discard)
+            for update_id in batch:
+                self._writes[update_id] = write
+            return
+        await self.settle()  # a re-delivered id may be in a write still running
+        fresh = await self._journal(self.store, batch)
+        self._newest = max(self._newest, *batch)
         self._admitted.update(fresh)
-        self._repeated.update(ids - fresh)
+        self._repeated.update(batch.keys() - fresh)
+
+    @staticmethod
+    async def _journal(store: Store, batch: dict[int, dict[str, Any]]) -> set[int]:
+        """Write a batch; returns the ids that were new (all of them if the write failed)."""
+        try:
+            return await store.journal_updates(
+                [(update_id, json.dumps(raw, ensure_ascii=False)) for update_id, raw in batch.items()]
+            )
+        except _DB_ERRORS as exc:
+            log.error("%d update(s) not journaled (handled, but not kept across a crash): %s", len(batch), exc)
+            return set(batch)  # handled all the same
+
+    async def settle(self) -> None:
+        """Wait until every journal write started so far is done."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def _written(self, update_id: int, *, forget: bool) -> None:
+        write = self._writes.pop(update_id, None) if forget else self._writes.get(update_id)
+        if write is not None and not write.done():
+            await asyncio.wait({write})  # not cancelled with the caller: the batch holds other updates
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             update_id = item.update_id
             if update_id not in self._admitted and update_id not in self._repeated:
-                await self.admit([item.to_dict()])  # not fetched through ``JournalingRequest``: a webhook
+                # Not fetched through ``JournalingRequest``: a webhook, answered with 200 after this.
+                await self.admit([item.to_dict()])
+                await self._written(update_id, forget=False)
             if update_id in self._repeated:
                 self._repeated.discard(update_id)
                 log.info("update %d delivered again: already handled or queued, dropped", update_id)
@@ -88,6 +139,7 @@ class Inbox(asyncio.Queue[object]):
         """Mark a journaled update handled (its payload is dropped)."""
         if not isinstance(update, Update) or self.store is None:
             return
+        await self._written(update.update_id, forget=True)  # its row must exist before it is marked
         try:
             await self.store.finish_update(update.update_id)
         except _DB_ERRORS as exc:
@@ -143,6 +195,9 @@ class JournalingRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if url.endswith("/getUpdates"):
+            # This request's offset confirms the last batch to Telegram: its journal write must be done.
+            await self.inbox.settle()
         status, payload = await self.inner.do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )

@@ -8,13 +8,14 @@ database costs latency, not data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -100,8 +101,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX inbox_done_at ON inbox (done_at);
     """,
+    # 4: question ids handed out ahead of the row, in blocks per process, so a reply (whose buttons carry
+    # the id) goes out while its question is being written. Every question insert takes its id here.
+    """
+    CREATE TABLE id_blocks (
+        name TEXT PRIMARY KEY,
+        next INTEGER NOT NULL
+    );
+    INSERT INTO id_blocks (name, next) SELECT 'questions', coalesce(max(id), 0) + 1 FROM questions;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# Question ids reserved at a time: one write per this many questions; a restart skips the unused rest.
+QUESTION_ID_BLOCK = 1000
 
 
 class StoreError(Exception):
@@ -247,16 +259,6 @@ class _Statement:
     result: asyncio.Future[int]
 
 
-@dataclass
-class _Lane:
-    """A connection, the lock that serialises its transactions, and its queue of single statements."""
-
-    db: aiosqlite.Connection
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    queued: list[_Statement] = field(default_factory=list)
-    drainer: asyncio.Task[None] | None = None
-
-
 async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, timeout=busy_timeout_ms / 1000)
     connection.row_factory = sqlite3.Row
@@ -264,17 +266,36 @@ async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
     return connection
 
 
+async def _settled(future: asyncio.Future[T]) -> T:
+    # Shielded: a caller that gives up (cancelled) does not cancel a write the batch may already contain.
+    return await asyncio.shield(future)
+
+
+def _on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+    """Run ``work`` with the underlying sqlite3 connection on aiosqlite's thread for it, as one call.
+
+    aiosqlite's own methods are built on ``_execute`` the same way; it is not public API, hence the
+    pinned aiosqlite version (pyproject.toml) and tests/test_store.py covering every path through here.
+    """
+    return db._execute(work, db._conn)  # type: ignore[no-untyped-call]
+
+
 class Store:
     """Async access to the log; create with ``await Store.open(path)`` and ``await store.close()``.
 
-    The inbox of incoming updates has a connection (and thread) of its own: marking an update done
-    must not wait behind a burst of question-log writes, or a crash in between repeats more replies.
+    One connection, with its own thread (aiosqlite). Single writes queue up and are written together
+    (``_queue``); the question log and the inbox share that queue, so a question logged before its
+    update's done mark is committed with it or before it.
     """
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self.path = path
-        self._main = _Lane(connection)
-        self._inbox = self._main  # until ``open`` gives the inbox its own connection
+        self._db = connection
+        self._lock = asyncio.Lock()  # one transaction at a time on the connection
+        self._queued: list[_Statement] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self._question_ids: Iterator[int] = iter(())
+        self._reserving = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Store:
@@ -287,8 +308,6 @@ class Store:
         store = cls(connection, path)
         try:
             await store._setup()
-            store._inbox = _Lane(await _connect(path, busy_timeout_ms))
-            await store._inbox.db.execute("PRAGMA synchronous = NORMAL")  # per connection, as in _setup
         except sqlite3.DatabaseError as exc:
             await store.close()
             raise StoreError(f"{path}: not a usable database: {exc}") from None
@@ -298,7 +317,7 @@ class Store:
         return store
 
     async def _setup(self) -> None:
-        db = self._main.db
+        db = self._db
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a process crash
         await db.execute("PRAGMA foreign_keys = ON")
@@ -315,34 +334,59 @@ class Store:
             log.info("database %s migrated to schema %d", self.path, number + 1)
 
     async def close(self) -> None:
-        for lane in (self._main, self._inbox):
-            if lane.drainer is not None:
-                await lane.drainer  # statements already queued are written, not dropped
-        if self._inbox is not self._main:
-            await self._inbox.db.close()
-        await self._main.db.close()
+        if self._drainer is not None:
+            await self._drainer  # statements already queued are written, not dropped
+        await self._db.close()
 
     async def schema_version(self) -> int:
-        async with self._main.db.execute("PRAGMA user_version") as cursor:
+        async with self._db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
     # --- plumbing
 
-    async def _write(
-        self, operation: Callable[[aiosqlite.Connection], Awaitable[T]], attempts: int = 8, lane: _Lane | None = None
-    ) -> T:
+    async def _write(self, operation: Callable[[aiosqlite.Connection], Awaitable[T]], attempts: int = 8) -> T:
         """Run a write in a transaction, retrying with backoff while the database is locked."""
-        lane = lane or self._main
+
+        async def once() -> T:
+            try:
+                result = await operation(self._db)
+                await self._db.commit()
+            except Exception:
+                with contextlib.suppress(sqlite3.Error, ValueError):  # ValueError: the connection is closed
+                    await self._db.rollback()
+                raise
+            return result
+
+        return await self._retrying(once, attempts)
+
+    async def _transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` and its commit as one call on the connection's thread, retrying while locked.
+
+        One thread hop for a whole transaction, where ``_write`` takes one per statement, fetch and
+        commit: each hop is two context switches, and at one investor at a time those were the biggest
+        part of the bot's CPU beyond the framework's.
+        """
+
+        def run(connection: sqlite3.Connection) -> T:
+            try:
+                result = work(connection)
+                connection.commit()
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.rollback()
+                raise
+            return result
+
+        return await self._retrying(lambda: _on_thread(self._db, run))
+
+    async def _retrying(self, attempt_once: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
         delay = 0.05
-        async with lane.lock:
+        async with self._lock:
             for attempt in range(1, attempts + 1):
                 try:
-                    result = await operation(lane.db)
-                    await lane.db.commit()
-                    return result
+                    return await attempt_once()
                 except sqlite3.OperationalError as exc:
-                    await lane.db.rollback()
                     if not _is_busy(exc) or attempt == attempts:
                         raise
                     log.warning("database busy (attempt %d/%d): %s", attempt, attempts, exc)
@@ -352,41 +396,35 @@ class Store:
 
     async def _insert(self, sql: str, params: Iterable[Any]) -> int:
         """Run one INSERT; returns the new row's id."""
-        return await self._statement(sql, params, insert=True, lane=self._main)
+        return await _settled(self._queue(sql, params, insert=True))
 
-    async def _update(self, sql: str, params: Iterable[Any], lane: _Lane | None = None) -> int:
+    async def _update(self, sql: str, params: Iterable[Any]) -> int:
         """Run one UPDATE or DELETE; returns how many rows it changed."""
-        return await self._statement(sql, params, insert=False, lane=lane or self._main)
+        return await _settled(self._queue(sql, params, insert=False))
 
-    async def _statement(self, sql: str, params: Iterable[Any], *, insert: bool, lane: _Lane) -> int:
+    def _queue(self, sql: str, params: Iterable[Any], *, insert: bool) -> asyncio.Future[int]:
         """Queue a single statement; the statements queued meanwhile are written in one transaction.
 
-        Group commit: under load, one commit (and one thread hop per statement instead of three) for a
-        whole batch; each aiosqlite hop costs ~0.1 ms of CPU, which was a sixth of the bot's per-update work.
-        A failing statement fails only its caller; a busy database retries the whole batch (``_write``).
+        Group commit: under load, one commit and one thread hop for a whole batch. Statements are
+        written in the order queued. A failing statement fails only its own future; a busy database
+        retries the whole batch (``_retrying``).
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        lane.queued.append(_Statement(sql, tuple(params), insert, future))
-        if lane.drainer is None or lane.drainer.done():
-            lane.drainer = asyncio.create_task(self._drain(lane))
-        # Shielded: a caller that gives up (cancelled) does not cancel a write the batch may already contain.
-        return await asyncio.shield(future)
+        self._queued.append(_Statement(sql, tuple(params), insert, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return future
 
-    async def _drain(self, lane: _Lane) -> None:
-        while lane.queued:
-            batch, lane.queued = lane.queued, []
+    async def _drain(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
 
-            async def run(db: aiosqlite.Connection, batch: list[_Statement] = batch) -> list[int | sqlite3.Error]:
+            def run(db: sqlite3.Connection, batch: list[_Statement] = batch) -> list[int | sqlite3.Error]:
                 results: list[int | sqlite3.Error] = []
                 for statement in batch:
                     try:
-                        if statement.insert:
-                            row = await db.execute_insert(statement.sql, statement.params)
-                            assert row is not None
-                            results.append(int(row[0]))
-                        else:
-                            cursor = await db.execute(statement.sql, statement.params)
-                            results.append(cursor.rowcount)
+                        cursor = db.execute(statement.sql, statement.params)
+                        results.append(int(cursor.lastrowid or 0) if statement.insert else cursor.rowcount)
                     except sqlite3.OperationalError as exc:
                         if _is_busy(exc):
                             raise  # the whole batch is rolled back and retried
@@ -396,7 +434,7 @@ class Store:
                 return results
 
             try:
-                outcomes = await self._write(run, lane=lane)
+                outcomes = await self._transact(run)
             except Exception as exc:  # busy past every retry, a failed commit, a closed connection, ...
                 # ... every caller gets an error rather than waiting forever.
                 error = exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError(f"write failed: {exc!r}")
@@ -409,11 +447,29 @@ class Store:
                 else:
                     statement.result.set_result(outcome)
 
-    async def _fetch(self, sql: str, params: Iterable[Any] = (), lane: _Lane | None = None) -> list[sqlite3.Row]:
-        async with (lane or self._main).db.execute(sql, tuple(params)) as cursor:
+    async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._db.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
     # --- questions
+
+    async def question_id(self) -> int:
+        """A new question id, for ``log_question``; from a block reserved for this process (shell or bot)."""
+        async with self._reserving:
+            for question_id in self._question_ids:
+                return question_id
+
+            def run(db: sqlite3.Connection) -> int:
+                row = db.execute(
+                    "UPDATE id_blocks SET next = next + ? WHERE name = 'questions' RETURNING next", (QUESTION_ID_BLOCK,)
+                ).fetchone()
+                if row is None:
+                    raise sqlite3.IntegrityError("id_blocks has no row for questions")
+                return int(row[0])
+
+            end = await self._transact(run)
+            self._question_ids = iter(range(end - QUESTION_ID_BLOCK + 1, end))
+            return end - QUESTION_ID_BLOCK
 
     async def log_question(
         self,
@@ -426,12 +482,49 @@ class Store:
         entry_id: str | None,
         score: float,
         asked_at: str | None = None,
+        question_id: int | None = None,
     ) -> int:
-        """Record one question and the bot's decision; returns its id."""
-        return await self._insert(
-            "INSERT INTO questions (asked_at, user_id, chat_id, lang, text, status, entry_id, score)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (asked_at or utcnow(), user_id, chat_id, lang, text, status, entry_id, float(score)),
+        """Record one question and the bot's decision; returns its id (``question_id``, or a new one)."""
+        if question_id is None:
+            question_id = await self.question_id()
+        await _settled(
+            self.queue_question(
+                question_id,
+                user_id=user_id,
+                chat_id=chat_id,
+                lang=lang,
+                text=text,
+                status=status,
+                entry_id=entry_id,
+                score=score,
+                asked_at=asked_at,
+            )
+        )
+        return question_id
+
+    def queue_question(
+        self,
+        question_id: int,
+        *,
+        user_id: int | None,
+        chat_id: int | None,
+        lang: str,
+        text: str,
+        status: Status,
+        entry_id: str | None,
+        score: float,
+        asked_at: str | None = None,
+    ) -> asyncio.Future[int]:
+        """Queue the row of a question whose id ``question_id`` gave, without waiting for the write.
+
+        It is written with the next batch, in one transaction with or before anything queued after it
+        (such as its update's done mark); the future ends with the write (or its error).
+        """
+        return self._queue(
+            "INSERT INTO questions (id, asked_at, user_id, chat_id, lang, text, status, entry_id, score)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (question_id, asked_at or utcnow(), user_id, chat_id, lang, text, status, entry_id, float(score)),
+            insert=True,
         )
 
     async def get_question(self, question_id: int) -> QuestionRecord | None:
@@ -675,38 +768,43 @@ class Store:
         if not unique:
             return set()
 
-        async def run(db: aiosqlite.Connection) -> set[int]:
+        def run(db: sqlite3.Connection) -> set[int]:
             # Telegram numbers updates sequentially: one range query finds the ids already here.
-            async with db.execute(
-                "SELECT update_id FROM inbox WHERE update_id BETWEEN ? AND ?", (min(unique), max(unique))
-            ) as cursor:
-                seen = {int(row[0]) for row in await cursor.fetchall()} & unique.keys()
+            seen = {
+                int(row[0])
+                for row in db.execute(
+                    "SELECT update_id FROM inbox WHERE update_id BETWEEN ? AND ?", (min(unique), max(unique))
+                )
+            }
             fresh = [(update_id, payload, received) for update_id, payload in unique.items() if update_id not in seen]
-            await db.executemany("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", fresh)
+            db.executemany("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", fresh)
             return {update_id for update_id, _, _ in fresh}
 
-        return await self._write(run, lane=self._inbox)
+        return await self._transact(run)
 
     async def finish_update(self, update_id: int, now: float | None = None) -> None:
         """Mark an update handled; its payload (the investor's message) is dropped, its id kept for dedup."""
         await self._update(
             "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?",
             (time.time() if now is None else now, update_id),
-            self._inbox,
         )
+
+    async def newest_update_id(self) -> int | None:
+        """The highest update id in the inbox (None if it is empty)."""
+        rows = await self._fetch("SELECT max(update_id) FROM inbox")
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
     async def pending_updates(self) -> list[tuple[int, str]]:
         """Updates journaled but never finished (the process stopped first), oldest first."""
         rows = await self._fetch(
             "SELECT update_id, payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL ORDER BY update_id",
-            lane=self._inbox,
         )
         return [(int(row[0]), str(row[1])) for row in rows]
 
     async def purge_inbox(self, older_than_s: float, now: float | None = None) -> int:
         """Forget the ids of updates finished more than ``older_than_s`` seconds ago; returns rows deleted."""
         cutoff = (time.time() if now is None else now) - older_than_s
-        return await self._update("DELETE FROM inbox WHERE done_at < ?", (cutoff,), self._inbox)
+        return await self._update("DELETE FROM inbox WHERE done_at < ?", (cutoff,))
 
     # --- statistics and export
 

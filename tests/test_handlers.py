@@ -7,6 +7,7 @@ in production.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -421,14 +422,17 @@ async def test_a_blocked_user_is_not_retried(tg: Harness) -> None:
 async def test_a_locked_database_never_costs_the_answer(
     tg: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def locked(**kwargs: object) -> int:
-        raise sqlite3.OperationalError("database is locked")
+    def locked(*args: object, **kwargs: object) -> asyncio.Future[int]:
+        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        failed.set_exception(sqlite3.OperationalError("database is locked"))
+        return failed
 
     store = tg.services.store
     assert store is not None
-    monkeypatch.setattr(store, "log_question", locked)
+    monkeypatch.setattr(store, "queue_question", locked)
     with caplog.at_level(logging.ERROR):
         message = only_message(await tg.send(USER, "how many biotech companies in BDA?"))
+        await asyncio.sleep(0)  # the failed write is reported when it ends, after the reply
     assert "more than 5,000" in message["text"]
     assert "could not log a question" in caplog.text
     unknown = only_message(await tg.send(USER, UNKNOWN))

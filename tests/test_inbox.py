@@ -12,7 +12,7 @@ from telegram import Update
 
 from bot.inbox import JournaledApplication
 from bot.store import Store
-from tests.botapi_server import FakeBotAPI
+from tests.botapi_server import Call, FakeBotAPI
 from tests.telegram_harness import make_config, running_bot, sent
 
 QUESTION = "how many biotech companies in BDA?"
@@ -23,22 +23,30 @@ def inbox_rows(database: Path) -> dict[int, tuple[str | None, float | None]]:
         return {int(row[0]): (row[1], row[2]) for row in db.execute("SELECT update_id, payload, done_at FROM inbox")}
 
 
-async def test_fetched_updates_are_journaled_before_the_next_get_updates(tmp_path: Path) -> None:
+async def test_a_fetched_batch_is_journaled_before_the_next_get_updates_confirms_it(tmp_path: Path) -> None:
     config = make_config(tmp_path)
-    async with running_bot(config) as tg:
-        first = tg.api.push_message(501, QUESTION)
-        second = tg.api.push_message(502, "hello")
+    # What the database holds when Telegram receives each confirming offset.
+    at_confirmation: dict[int, dict[int, tuple[str | None, float | None]]] = {}
+
+    def on_call(call: Call) -> None:
+        if call.method == "getUpdates" and call.params.get("offset"):
+            at_confirmation[int(call.params["offset"])] = inbox_rows(config.database)
+
+    api = FakeBotAPI(expected_token=config.telegram.token, on_call=on_call)
+    async with running_bot(config, api=api) as tg:
+        first = api.push_message(501, QUESTION)
+        second = api.push_message(502, "hello")
         updates = await tg.app.bot.get_updates(timeout=0)
         assert [u.update_id for u in updates] == [first, second]
-        # In the database before the bot could confirm them with the next offset.
-        rows = inbox_rows(config.database)
-        assert set(rows) == {first, second}
-        payload = rows[first][0]
-        assert payload is not None and json.loads(payload)["message"]["text"] == QUESTION
-        assert all(done is None for _, done in rows.values())
         for update in updates:
             await tg.app.update_queue.put(update)
-        assert tg.app.update_queue.qsize() == 2
+        assert tg.app.update_queue.qsize() == 2  # queued at once; the write may still be running
+        await tg.app.bot.get_updates(offset=second + 1, timeout=0)
+    rows = at_confirmation[second + 1]
+    assert set(rows) == {first, second}
+    payload = rows[first][0]
+    assert payload is not None and json.loads(payload)["message"]["text"] == QUESTION
+    assert all(done is None for _, done in rows.values())
 
 
 async def test_handled_updates_are_marked_done_and_their_text_dropped(tmp_path: Path) -> None:

@@ -127,7 +127,7 @@ async def test_version_1_database_is_migrated_with_its_rows(tmp_path: Path) -> N
         raw.execute("INSERT INTO users (user_id, lang, updated_at) VALUES (5, 'zh', '2026-01-01T00:00:00+00:00')")
     store = await Store.open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 3
+        assert await store.schema_version() == SCHEMA_VERSION == 4
         item = (await store.list_unanswered())[0]
         assert item.text == "old question" and item.delivery_error is None
         profile = await store.get_user(5)
@@ -414,6 +414,54 @@ async def test_concurrent_single_writes_share_commits_and_fail_alone(tmp_path: P
         assert raw.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 101
 
 
+async def test_question_ids_come_from_blocks_that_never_collide_between_processes(tmp_path: Path) -> None:
+    from bot.store import QUESTION_ID_BLOCK
+
+    path = tmp_path / "log.sqlite3"
+    bot, shell = await Store.open(path), await Store.open(path)  # e.g. the bot and `etown-bot shell`
+    try:
+
+        async def ask(store: Store, text: str) -> int:
+            return await store.log_question(
+                user_id=1, chat_id=1, lang="en", text=text, status="answered", entry_id="a", score=1
+            )
+
+        ids = [await ask(store, f"{name}{i}") for i in range(3) for name, store in (("b", bot), ("s", shell))]
+        reserved = await bot.question_id()  # handed out, never written: a gap, not a clash
+        ids += [await ask(bot, "b3"), await ask(shell, "s3")]
+    finally:
+        await bot.close()
+        await shell.close()
+    assert len(set(ids)) == len(ids) and reserved not in ids
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 8
+    again = await Store.open(path)  # a restart starts a fresh block after both
+    try:
+        assert await again.question_id() == 2 * QUESTION_ID_BLOCK + 1
+    finally:
+        await again.close()
+
+
+async def test_a_version_3_database_hands_out_ids_after_its_questions(tmp_path: Path) -> None:
+    from bot.store import MIGRATIONS
+
+    path = tmp_path / "log.sqlite3"
+    with sqlite3.connect(path) as raw:
+        for number in range(3):
+            raw.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
+        raw.execute(
+            "INSERT INTO questions (id, asked_at, lang, text, status) VALUES (41, 'x', 'en', 'old', 'answered')"
+        )
+    store = await Store.open(path)
+    try:
+        new = await store.log_question(
+            user_id=1, chat_id=1, lang="en", text="new", status="answered", entry_id="a", score=1
+        )
+        assert new == 42
+    finally:
+        await store.close()
+
+
 async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hanging(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "log.sqlite3")
     try:
@@ -421,12 +469,14 @@ async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hangi
         async def broken(*args: object, **kwargs: object) -> object:
             raise RuntimeError("the disk went away")
 
-        store._write = broken  # type: ignore[method-assign,assignment]
+        store._transact = broken  # type: ignore[method-assign,assignment]
         with pytest.raises(sqlite3.OperationalError, match="the disk went away"):
             await asyncio.wait_for(
-                store.log_question(user_id=1, chat_id=1, lang="en", text="q", status="answered", entry_id="a", score=1),
+                store.log_question(
+                    user_id=1, chat_id=1, lang="en", text="q", status="answered", entry_id="a", score=1, question_id=1
+                ),
                 5,
             )
     finally:
-        del store._write
+        del store._transact
         await store.close()

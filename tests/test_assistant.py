@@ -1,0 +1,107 @@
+"""Assistant.ask: the reply goes out before its question is written, and neither failure costs the other."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant, Knowledge, Reply
+from bot.config import MatchingConfig
+from bot.store import Store
+from tests.conftest import MINI_KB
+
+ANSWERED = "how many biotech companies in BDA?"
+UNKNOWN = "qqq zzz"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "log.sqlite3")
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def assistant(store: Store) -> Assistant:
+    knowledge = Knowledge(MINI_KB, MatchingConfig())
+    knowledge.load()
+    return Assistant(knowledge, store)
+
+
+async def written(store: Store) -> None:
+    """Wait for the single writes queued so far: a write queued after them lands with or after them."""
+    await store.finish_update(0)
+
+
+async def test_an_answer_goes_out_before_its_question_is_written(assistant: Assistant, store: Store) -> None:
+    delivered: list[Reply] = []
+
+    async def deliver(reply: Reply) -> None:
+        delivered.append(reply)
+        assert reply.question_id is not None
+        assert await store.get_question(reply.question_id) is None  # not even queued yet
+
+    reply = await asyncio.wait_for(assistant.ask(ANSWERED, user_id=7, chat_id=7, deliver=deliver), 5)
+    assert [d.question_id for d in delivered] == [reply.question_id]
+    assert reply.answer is not None and reply.question_id is not None
+    await written(store)
+    record = await store.get_question(reply.question_id)
+    assert record is not None and record.text == ANSWERED and record.status == "answered"
+
+
+async def test_a_failed_log_write_still_delivers_the_answer(
+    assistant: Assistant, store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def locked(*args: object, **kwargs: object) -> asyncio.Future[int]:
+        failed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        failed.set_exception(sqlite3.OperationalError("database is locked"))
+        return failed
+
+    monkeypatch.setattr(store, "queue_question", locked)
+    delivered: list[Reply] = []
+
+    async def deliver(reply: Reply) -> None:
+        delivered.append(reply)
+
+    with caplog.at_level(logging.ERROR):
+        await assistant.ask(ANSWERED, user_id=7, chat_id=7, deliver=deliver)
+        await asyncio.sleep(0)  # the failure is reported when the write ends
+    assert len(delivered) == 1 and delivered[0].answer is not None
+    assert "could not log a question" in caplog.text
+
+
+async def test_a_failed_delivery_still_logs_the_question(assistant: Assistant, store: Store) -> None:
+    async def deliver(reply: Reply) -> None:
+        raise ConnectionError("Telegram is unreachable")
+
+    with pytest.raises(ConnectionError):
+        await assistant.ask(ANSWERED, user_id=7, chat_id=7, deliver=deliver)
+    await written(store)
+    (record,) = await store.recent_questions()
+    assert record.text == ANSWERED
+
+
+async def test_a_hand_off_is_delivered_once_the_question_is_queued_for_staff(
+    assistant: Assistant, store: Store
+) -> None:
+    seen: list[int] = []
+
+    async def deliver(reply: Reply) -> None:
+        assert reply.unanswered_id is not None
+        seen.append(len(await store.list_unanswered()))
+
+    reply = await assistant.ask(UNKNOWN, user_id=7, chat_id=7, deliver=deliver)
+    assert reply.status == "unanswered" and seen == [1]
+
+
+async def test_without_deliver_ask_logs_first(assistant: Assistant, store: Store) -> None:
+    reply = await assistant.ask(ANSWERED, user_id=None, chat_id=None)
+    assert reply.question_id is not None
+    assert await store.get_question(reply.question_id) is not None
