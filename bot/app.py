@@ -23,6 +23,7 @@ from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
 from bot.inbox import PURGE_INTERVAL_S, Inbox, JournaledApplication, JournalingRequest, purge_finished
 from bot.ratelimit import FloodGuard
+from bot.request import QueuedHTTPXRequest
 from bot.store import Store, StoreError
 from handlers import admin, errors, fallback, inline, language, media, privacy, questions, staff, start, topics
 from handlers.context import SERVICES_KEY, AnyApplication, Services
@@ -55,7 +56,8 @@ CONCURRENT_UPDATES = 64
 # every queued request, so a big pool costs CPU quadratically under load: measured at 500 concurrent
 # investors, 64 connections had stalls at a third of the throughput that 16 never had. At Telegram's
 # 30 messages/s and a 0.3 s round trip about 9 requests are in flight, so 16 leaves room; a request that
-# finds them all busy waits its turn for up to POOL_TIMEOUT_S (python-telegram-bot's default is 1 s).
+# finds them all busy waits its turn for up to POOL_TIMEOUT_S (python-telegram-bot's default is 1 s), in
+# front of the pool (bot/request.py), where waiting costs no scans.
 CONNECTION_POOL_SIZE = 16
 POOL_TIMEOUT_S = 10.0
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
@@ -233,7 +235,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
     else:
-        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE).pool_timeout(POOL_TIMEOUT_S)
+        builder = builder.request(QueuedHTTPXRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S))
     app: AnyApplication = builder.build()
     services.faq_signature = admin.faq_signature(knowledge.directory)
     app.bot_data[SERVICES_KEY] = services

@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - a scipy that moved it: the public expr
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
 from bot.render import render_answer
-from bot.text import Normalizer, detect_language, has_han, zipf
+from bot.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf
 
 Status = Literal["answered", "suggested", "unanswered"]
 
@@ -147,6 +147,7 @@ class Matcher:
     ) -> None:
         """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary."""
         self.normalizer = normalizer or Normalizer()
+        load_word_frequencies()  # question words are weighed by them (``_token_weights``)
         self.settings = settings or MatchingConfig()
         self.weights = weights or Weights()
         pairs = [(entry_id, text) for entry_id, text in items if text.strip()]

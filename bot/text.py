@@ -147,6 +147,12 @@ def _frequencies(lang: str) -> dict[str, float]:
     return dict(wordfreq.get_frequency_dict(lang, wordlist="small"))
 
 
+def load_word_frequencies() -> None:
+    """Load both frequency lists now, so the first question in either language does not wait for them."""
+    for lang in ("en", "zh"):
+        _frequencies(lang)
+
+
 @lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
     """How common a word is in general English or Chinese (Zipf scale, 0 for words rarer than ``RARE_ZIPF``)."""

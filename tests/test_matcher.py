@@ -140,3 +140,11 @@ def test_postings_product_equals_the_scipy_expression(shape: tuple[int, int], mo
         assert np.allclose(matcher_module._postings_product(inverted, columns, values), expected, atol=1e-6)
     monkeypatch.setattr(matcher_module, "_sparsetools", None)  # a scipy without the private kernels
     assert np.allclose(matcher_module._postings_product(inverted, columns, values), expected, atol=1e-6)
+
+
+def test_building_loads_the_word_frequencies_so_no_question_waits_for_them(mini_kb: KnowledgeBase) -> None:
+    from bot import text
+
+    text._frequencies.cache_clear()
+    Matcher.from_knowledge_base(mini_kb)
+    assert text._frequencies.cache_info().currsize == 2  # English and Chinese
