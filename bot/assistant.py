@@ -182,7 +182,7 @@ class Assistant:
             return reply
         logged = replace(reply, question_id=question_id)
 
-        def queue() -> asyncio.Future[int]:
+        def queue(soon: bool = True) -> asyncio.Future[int]:
             return store.queue_question(
                 question_id,
                 user_id=user_id,
@@ -192,13 +192,15 @@ class Assistant:
                 status=match.status,
                 entry_id=match.entry_id,
                 score=match.score,
+                soon=soon,
             )
 
         if deliver is not None and reply.status != "unanswered":
             try:
                 await deliver(logged)
             finally:
-                queue().add_done_callback(_report_log_failure)
+                # Deferred: written with the next batch (usually the next update's journal).
+                queue(soon=False).add_done_callback(_report_log_failure)
             return logged
         try:
             await queue()

@@ -112,6 +112,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# How long a deferred write (``Store._queue(soon=False)``) waits at most for a batch to join.
+DEFER_S = 0.05
 # Question ids reserved at a time: one write per this many questions; a restart skips the unused rest.
 QUESTION_ID_BLOCK = 1000
 
@@ -254,7 +256,7 @@ class _Statement:
     """One queued INSERT/UPDATE/DELETE and the future its caller awaits."""
 
     sql: str
-    params: tuple[Any, ...]
+    params: tuple[Any, ...] | list[tuple[Any, ...]]  # a list: run with executemany
     insert: bool  # the result is the new row's id (else: the number of rows changed)
     result: asyncio.Future[int]
 
@@ -294,6 +296,7 @@ class Store:
         self._lock = asyncio.Lock()  # one transaction at a time on the connection
         self._queued: list[_Statement] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._deferred: asyncio.TimerHandle | None = None  # the drain that writes deferred statements
         self._question_ids: Iterator[int] = iter(())
         self._reserving = asyncio.Lock()
 
@@ -334,8 +337,10 @@ class Store:
             log.info("database %s migrated to schema %d", self.path, number + 1)
 
     async def close(self) -> None:
+        if self._queued:
+            self._drain_now()  # statements already queued, deferred ones included, are written, not dropped
         if self._drainer is not None:
-            await self._drainer  # statements already queued are written, not dropped
+            await self._drainer
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -402,18 +407,33 @@ class Store:
         """Run one UPDATE or DELETE; returns how many rows it changed."""
         return await _settled(self._queue(sql, params, insert=False))
 
-    def _queue(self, sql: str, params: Iterable[Any], *, insert: bool) -> asyncio.Future[int]:
+    def _queue(
+        self, sql: str, params: Iterable[Any], *, insert: bool, soon: bool = True, many: bool = False
+    ) -> asyncio.Future[int]:
         """Queue a single statement; the statements queued meanwhile are written in one transaction.
 
         Group commit: under load, one commit and one thread hop for a whole batch. Statements are
         written in the order queued. A failing statement fails only its own future; a busy database
-        retries the whole batch (``_retrying``).
+        retries the whole batch (``_retrying``). ``soon=False`` defers the write to the next batch that
+        something else starts, or ``DEFER_S`` at the latest: bookkeeping (a question's row, an update's
+        done mark) then shares the transaction of the next update's journal instead of taking its own.
+        ``many``: ``params`` is a sequence of parameter tuples (executemany; the result is rows changed).
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queued.append(_Statement(sql, tuple(params), insert, future))
+        rows = [tuple(p) for p in params] if many else tuple(params)
+        self._queued.append(_Statement(sql, rows, insert, future))
+        if soon:
+            self._drain_now()
+        elif self._deferred is None and (self._drainer is None or self._drainer.done()):
+            self._deferred = asyncio.get_running_loop().call_later(DEFER_S, self._drain_now)
+        return future
+
+    def _drain_now(self) -> None:
+        if self._deferred is not None:
+            self._deferred.cancel()
+            self._deferred = None
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
-        return future
 
     async def _drain(self) -> None:
         while self._queued:
@@ -423,6 +443,9 @@ class Store:
                 results: list[int | sqlite3.Error] = []
                 for statement in batch:
                     try:
+                        if isinstance(statement.params, list):
+                            results.append(db.executemany(statement.sql, statement.params).rowcount)
+                            continue
                         cursor = db.execute(statement.sql, statement.params)
                         results.append(int(cursor.lastrowid or 0) if statement.insert else cursor.rowcount)
                     except sqlite3.OperationalError as exc:
@@ -514,17 +537,19 @@ class Store:
         entry_id: str | None,
         score: float,
         asked_at: str | None = None,
+        soon: bool = True,
     ) -> asyncio.Future[int]:
         """Queue the row of a question whose id ``question_id`` gave, without waiting for the write.
 
-        It is written with the next batch, in one transaction with or before anything queued after it
-        (such as its update's done mark); the future ends with the write (or its error).
+        It is written in one transaction with or before anything queued after it (such as its update's
+        done mark); ``soon=False`` defers it (``_queue``). The future ends with the write (or its error).
         """
         return self._queue(
             "INSERT INTO questions (id, asked_at, user_id, chat_id, lang, text, status, entry_id, score)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (question_id, asked_at or utcnow(), user_id, chat_id, lang, text, status, entry_id, float(score)),
             insert=True,
+            soon=soon,
         )
 
     async def get_question(self, question_id: int) -> QuestionRecord | None:
@@ -782,11 +807,31 @@ class Store:
 
         return await self._transact(run)
 
+    def queue_new_updates(self, updates: Sequence[tuple[int, str]], now: float | None = None) -> asyncio.Future[int]:
+        """Queue updates (update_id, JSON) known to be new for the inbox, for the next batch written.
+
+        ``journal_updates`` checks for ids already there; this is for ids newer than all of them.
+        """
+        received = time.time() if now is None else now
+        return self._queue(
+            "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+            [(update_id, payload, received) for update_id, payload in updates],
+            insert=False,
+            many=True,
+        )
+
     async def finish_update(self, update_id: int, now: float | None = None) -> None:
-        """Mark an update handled; its payload (the investor's message) is dropped, its id kept for dedup."""
-        await self._update(
-            "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?",
-            (time.time() if now is None else now, update_id),
+        """Mark an update handled; its payload (the investor's message) is dropped, its id kept for dedup.
+
+        Deferred (``_queue(soon=False)``): it rides with the next batch, usually the next update's journal.
+        """
+        await _settled(
+            self._queue(
+                "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?",
+                (time.time() if now is None else now, update_id),
+                insert=False,
+                soon=False,
+            )
         )
 
     async def newest_update_id(self) -> int | None:

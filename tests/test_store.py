@@ -480,3 +480,52 @@ async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hangi
     finally:
         del store._transact
         await store.close()
+
+
+async def test_deferred_writes_join_the_next_batch_or_go_alone_soon_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "log.sqlite3"
+    store = await Store.open(path)
+    transactions = 0
+    transact = store._transact
+
+    async def counting(work: object) -> object:
+        nonlocal transactions
+        transactions += 1
+        return await transact(work)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_transact", counting)
+
+    def question(question_id: int, text: str) -> asyncio.Future[int]:
+        return store.queue_question(
+            question_id,
+            user_id=1,
+            chat_id=1,
+            lang="en",
+            text=text,
+            status="answered",
+            entry_id="a",
+            score=1,
+            soon=False,
+        )
+
+    try:
+        deferred = question(1, "rides along")
+        await asyncio.sleep(0)
+        assert not deferred.done()  # waiting for company
+        await store.queue_new_updates([(5, "{}")])  # e.g. the next update's journal
+        assert deferred.done() and transactions == 1  # one transaction for both
+        alone = question(2, "nobody else comes")
+        await asyncio.wait_for(asyncio.shield(alone), 5)  # written on its own after DEFER_S
+        assert transactions == 2
+        last = question(3, "queued as the store closes")
+    finally:
+        await store.close()
+    assert last.done()
+    with sqlite3.connect(path) as raw:
+        assert [row[0] for row in raw.execute("SELECT text FROM questions ORDER BY id")] == [
+            "rides along",
+            "nobody else comes",
+            "queued as the store closes",
+        ]
