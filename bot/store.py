@@ -369,8 +369,8 @@ class Store:
         """``work`` and its commit as one call on the connection's thread, retrying while locked.
 
         One thread hop for a whole transaction, where ``_write`` takes one per statement, fetch and
-        commit: each hop is two context switches, and at one investor at a time those were the biggest
-        part of the bot's CPU beyond the framework's.
+        commit. Each hop is two context switches: at one investor at a time the bot made 12 an update
+        with a hop per statement, about 3 with this (the echo bot of ``make bench``: 0.7).
         """
 
         def run(connection: sqlite3.Connection) -> T:

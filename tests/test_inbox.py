@@ -50,6 +50,17 @@ async def test_a_fetched_batch_is_journaled_before_the_next_get_updates_confirms
     assert all(done is None for _, done in rows.values())
 
 
+async def test_a_lone_update_is_journaled_before_it_is_handed_over(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    async with running_bot(config) as tg:
+        update_id = tg.api.push_message(507, QUESTION)
+        (update,) = await tg.app.bot.get_updates(timeout=0)
+        # Already in the database: a quiet moment's update is written first, so the next getUpdates
+        # never waits for a write stuck behind its handler.
+        assert inbox_rows(config.database)[update_id][1] is None
+        await tg.app.update_queue.put(update)
+
+
 async def test_handled_updates_are_marked_done_and_their_text_dropped(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     async with running_bot(config) as tg:
