@@ -23,7 +23,7 @@ from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
 from bot.inbox import PURGE_INTERVAL_S, Inbox, JournaledApplication, JournalingRequest, purge_finished
 from bot.ratelimit import FloodGuard
-from bot.request import QueuedHTTPXRequest
+from bot.request import BotAPIRequest
 from bot.store import Store, StoreError
 from handlers import admin, errors, fallback, inline, language, media, privacy, questions, staff, start, topics
 from handlers.context import SERVICES_KEY, AnyApplication, Services
@@ -235,7 +235,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
     else:
-        builder = builder.request(QueuedHTTPXRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S))
+        builder = builder.request(BotAPIRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S))
     app: AnyApplication = builder.build()
     services.faq_signature = admin.faq_signature(knowledge.directory)
     app.bot_data[SERVICES_KEY] = services
