@@ -18,7 +18,7 @@ from bot.config import MatchingConfig
 from bot.kb import Entry, KnowledgeBase, LoadResult, load_knowledge_base
 from bot.matcher import Candidate, Match, Matcher
 from bot.render import Answer, render_answer
-from bot.store import Store
+from bot.store import QuestionRecord, Store, utcnow
 from bot.text import detect_language
 
 log = logging.getLogger(__name__)
@@ -182,18 +182,12 @@ class Assistant:
             return reply
         logged = replace(reply, question_id=question_id)
 
+        record = QuestionRecord(
+            question_id, utcnow(), user_id, chat_id, reply.lang, text, match.status, match.entry_id, match.score
+        )
+
         def queue(soon: bool = True) -> asyncio.Future[int]:
-            return store.queue_question(
-                question_id,
-                user_id=user_id,
-                chat_id=chat_id,
-                lang=reply.lang,
-                text=text,
-                status=match.status,
-                entry_id=match.entry_id,
-                score=match.score,
-                soon=soon,
-            )
+            return store.queue_question(record, soon=soon)
 
         if deliver is not None and reply.status != "unanswered":
             try:

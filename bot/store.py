@@ -505,41 +505,16 @@ class Store:
         entry_id: str | None,
         score: float,
         asked_at: str | None = None,
-        question_id: int | None = None,
     ) -> int:
-        """Record one question and the bot's decision; returns its id (``question_id``, or a new one)."""
-        if question_id is None:
-            question_id = await self.question_id()
-        await _settled(
-            self.queue_question(
-                question_id,
-                user_id=user_id,
-                chat_id=chat_id,
-                lang=lang,
-                text=text,
-                status=status,
-                entry_id=entry_id,
-                score=score,
-                asked_at=asked_at,
-            )
+        """Record one question and the bot's decision; returns its id."""
+        record = QuestionRecord(
+            await self.question_id(), asked_at or utcnow(), user_id, chat_id, lang, text, status, entry_id, score
         )
-        return question_id
+        await _settled(self.queue_question(record))
+        return record.id
 
-    def queue_question(
-        self,
-        question_id: int,
-        *,
-        user_id: int | None,
-        chat_id: int | None,
-        lang: str,
-        text: str,
-        status: Status,
-        entry_id: str | None,
-        score: float,
-        asked_at: str | None = None,
-        soon: bool = True,
-    ) -> asyncio.Future[int]:
-        """Queue the row of a question whose id ``question_id`` gave, without waiting for the write.
+    def queue_question(self, record: QuestionRecord, *, soon: bool = True) -> asyncio.Future[int]:
+        """Queue a question's row (its id from ``question_id``) without waiting for the write.
 
         It is written in one transaction with or before anything queued after it (such as its update's
         done mark); ``soon=False`` defers it (``_queue``). The future ends with the write (or its error).
@@ -547,7 +522,17 @@ class Store:
         return self._queue(
             "INSERT INTO questions (id, asked_at, user_id, chat_id, lang, text, status, entry_id, score)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (question_id, asked_at or utcnow(), user_id, chat_id, lang, text, status, entry_id, float(score)),
+            (
+                record.id,
+                record.asked_at,
+                record.user_id,
+                record.chat_id,
+                record.lang,
+                record.text,
+                record.status,
+                record.entry_id,
+                float(record.score),
+            ),
             insert=True,
             soon=soon,
         )

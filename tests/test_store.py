@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import SCHEMA_VERSION, Status, Store, StoreError
+from bot.store import SCHEMA_VERSION, QuestionRecord, Status, Store, StoreError
 
 
 async def test_creates_folder_private_file_and_schema(tmp_path: Path) -> None:
@@ -472,8 +472,8 @@ async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hangi
         store._transact = broken  # type: ignore[method-assign,assignment]
         with pytest.raises(sqlite3.OperationalError, match="the disk went away"):
             await asyncio.wait_for(
-                store.log_question(
-                    user_id=1, chat_id=1, lang="en", text="q", status="answered", entry_id="a", score=1, question_id=1
+                store.queue_question(
+                    QuestionRecord(1, "2026-11-26T00:00:00+00:00", 1, 1, "en", "q", "answered", "a", 1.0)
                 ),
                 5,
             )
@@ -498,17 +498,8 @@ async def test_deferred_writes_join_the_next_batch_or_go_alone_soon_after(
     monkeypatch.setattr(store, "_transact", counting)
 
     def question(question_id: int, text: str) -> asyncio.Future[int]:
-        return store.queue_question(
-            question_id,
-            user_id=1,
-            chat_id=1,
-            lang="en",
-            text=text,
-            status="answered",
-            entry_id="a",
-            score=1,
-            soon=False,
-        )
+        record = QuestionRecord(question_id, "2026-11-26T00:00:00+00:00", 1, 1, "en", text, "answered", "a", 1.0)
+        return store.queue_question(record, soon=False)
 
     try:
         deferred = question(1, "rides along")
