@@ -5,13 +5,14 @@ Application's queue, and answers a webhook with 200 at the same point. An update
 handled when the process is killed would be gone: Telegram does not send a confirmed update again.
 
 - Polling: ``JournalingRequest`` wraps the HTTP layer of ``getUpdates``. Each fetched batch is written
-  to the store's inbox in one transaction, in the background while it is handled; the next ``getUpdates``
-  (whose offset confirms the batch) waits for that write. A batch with an id no newer than the inbox's
-  newest may hold re-deliveries, and is checked and written before it is handled.
+  to the store's inbox in one transaction, while it is handled (a lone update: just before); the next
+  ``getUpdates`` (whose offset confirms the batch) waits for that write. A batch with an id no newer than
+  the inbox's newest may hold re-deliveries, and is checked and written before it is handled.
 - Webhook (and anything else put on the queue): ``Inbox.put`` writes the update before queuing it; the
   webhook answers Telegram after ``put`` returns.
-- ``JournaledApplication`` marks an update done once every handler has run (or failed), and
-  ``Inbox.replay`` queues the ones left unfinished at the next start.
+- ``JournaledApplication`` marks an update done once every handler has run (or failed); the mark
+  rides with the store's next write (``Store.finish_update``), after the question's own row. At the
+  next start ``Inbox.replay`` queues the updates left unfinished.
 - An update_id already in the inbox (Telegram re-sends what it was never told about) is dropped.
 
 Delivery is at least once: an update whose reply went out but whose done mark did not (a kill in that
