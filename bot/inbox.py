@@ -58,7 +58,6 @@ class Inbox(asyncio.Queue[object]):
         # its batch is journaled in the background (None: not open yet).
         self._newest: int | None = None
         self._writes: dict[int, asyncio.Task[set[int]]] = {}  # update id -> its batch's journal write
-        self._in_flight: set[asyncio.Task[set[int]]] = set()
         self._admitted: set[int] = set()  # journaled by ``admit``, not yet put on the queue
         self._repeated: set[int] = set()  # re-deliveries found by ``admit``, to drop at ``put``
 
@@ -89,9 +88,7 @@ class Inbox(asyncio.Queue[object]):
         if min(batch) > self._newest:
             self._newest = max(batch)
             self._admitted.update(batch)
-            write = asyncio.create_task(self._journal_new(self.store, batch))
-            self._in_flight.add(write)
-            write.add_done_callback(self._in_flight.discard)
+            write = asyncio.create_task(self._journal(self.store, batch, new=True))
             for update_id in batch:
                 self._writes[update_id] = write
             if len(batch) == 1:
@@ -101,39 +98,32 @@ class Inbox(asyncio.Queue[object]):
                 await asyncio.wait({write})
             return
         await self.settle()  # a re-delivered id may be in a write still running
-        fresh = await self._journal(self.store, batch)
+        fresh = await self._journal(self.store, batch, new=False)
         self._newest = max(self._newest, *batch)
         self._admitted.update(fresh)
         self._repeated.update(batch.keys() - fresh)
 
     @staticmethod
-    async def _journal_new(store: Store, batch: dict[int, dict[str, Any]]) -> set[int]:
-        """Write a batch of ids newer than any in the inbox, with the next batch of single writes."""
-        try:
-            await asyncio.shield(
-                store.queue_new_updates(
-                    [(update_id, json.dumps(raw, ensure_ascii=False)) for update_id, raw in batch.items()]
-                )
-            )
-        except _DB_ERRORS as exc:
-            log.error("%d update(s) not journaled (handled, but not kept across a crash): %s", len(batch), exc)
-        return set(batch)
+    async def _journal(store: Store, batch: dict[int, dict[str, Any]], *, new: bool) -> set[int]:
+        """Write a batch; returns the ids that were new (all of them if the write failed).
 
-    @staticmethod
-    async def _journal(store: Store, batch: dict[int, dict[str, Any]]) -> set[int]:
-        """Write a batch; returns the ids that were new (all of them if the write failed)."""
+        ``new``: every id is newer than any in the inbox, so the rows go with the store's next batch of
+        single writes; otherwise the inbox is checked for re-deliveries first.
+        """
+        rows = [(update_id, json.dumps(raw, ensure_ascii=False)) for update_id, raw in batch.items()]
         try:
-            return await store.journal_updates(
-                [(update_id, json.dumps(raw, ensure_ascii=False)) for update_id, raw in batch.items()]
-            )
+            if not new:
+                return await store.journal_updates(rows)
+            await asyncio.shield(store.queue_new_updates(rows))
         except _DB_ERRORS as exc:
             log.error("%d update(s) not journaled (handled, but not kept across a crash): %s", len(batch), exc)
-            return set(batch)  # handled all the same
+        return set(batch)  # handled all the same
 
     async def settle(self) -> None:
         """Wait until every journal write started so far is done."""
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight))
+        running = {write for write in self._writes.values() if not write.done()}
+        if running:
+            await asyncio.wait(running)
 
     async def _written(self, update_id: int, *, forget: bool) -> None:
         write = self._writes.pop(update_id, None) if forget else self._writes.get(update_id)
@@ -214,13 +204,14 @@ class JournalingRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if url.endswith("/getUpdates"):
+        get_updates = url.endswith("/getUpdates")
+        if get_updates:
             # This request's offset confirms the last batch to Telegram: its journal write must be done.
             await self.inbox.settle()
         status, payload = await self.inner.do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
-        if status == 200 and url.endswith("/getUpdates"):
+        if status == 200 and get_updates:
             try:
                 result = json.loads(payload).get("result")
             except (ValueError, AttributeError):
