@@ -112,6 +112,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+_INBOX_INSERT = "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
 # How long a deferred write (``Store._queue(soon=False)``) waits at most for a batch to join.
 DEFER_S = 0.05
 # Question ids reserved at a time: one write per this many questions; a restart skips the unused rest.
@@ -403,9 +404,9 @@ class Store:
         """Run one INSERT; returns the new row's id."""
         return await _settled(self._queue(sql, params, insert=True))
 
-    async def _update(self, sql: str, params: Iterable[Any]) -> int:
-        """Run one UPDATE or DELETE; returns how many rows it changed."""
-        return await _settled(self._queue(sql, params, insert=False))
+    async def _update(self, sql: str, params: Iterable[Any], *, soon: bool = True) -> int:
+        """Run one UPDATE or DELETE; returns how many rows it changed (``soon``: see ``_queue``)."""
+        return await _settled(self._queue(sql, params, insert=False, soon=soon))
 
     def _queue(
         self, sql: str, params: Iterable[Any], *, insert: bool, soon: bool = True, many: bool = False
@@ -787,7 +788,7 @@ class Store:
                 )
             }
             fresh = [(update_id, payload, received) for update_id, payload in unique.items() if update_id not in seen]
-            db.executemany("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)", fresh)
+            db.executemany(_INBOX_INSERT, fresh)
             return {update_id for update_id, _, _ in fresh}
 
         return await self._transact(run)
@@ -799,7 +800,7 @@ class Store:
         """
         received = time.time() if now is None else now
         return self._queue(
-            "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+            _INBOX_INSERT,
             [(update_id, payload, received) for update_id, payload in updates],
             insert=False,
             many=True,
@@ -810,13 +811,10 @@ class Store:
 
         Deferred (``_queue(soon=False)``): it rides with the next batch, usually the next update's journal.
         """
-        await _settled(
-            self._queue(
-                "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?",
-                (time.time() if now is None else now, update_id),
-                insert=False,
-                soon=False,
-            )
+        await self._update(
+            "UPDATE inbox SET payload = NULL, done_at = ? WHERE update_id = ?",
+            (time.time() if now is None else now, update_id),
+            soon=False,
         )
 
     async def newest_update_id(self) -> int | None:
