@@ -167,48 +167,57 @@ class Assistant:
         investor their answer.
         """
         reply = self.resolve(question, lang)
-        if self.store is None:
-            if deliver is not None:
-                await deliver(reply)
-            return reply
-        store, text = self.store, question[: self.max_logged_chars]
-        match = reply.match
-        try:
-            question_id = await store.question_id()
-        except sqlite3.Error:
-            log.exception("could not log a question; answering anyway")
-            if deliver is not None:
-                await deliver(reply)
-            return reply
-        logged = replace(reply, question_id=question_id)
-
-        record = QuestionRecord(
-            question_id, utcnow(), user_id, chat_id, reply.lang, text, match.status, match.entry_id, match.score
-        )
-
-        def queue(soon: bool = True) -> asyncio.Future[int]:
-            return store.queue_question(record, soon=soon)
-
-        if deliver is not None and reply.status != "unanswered":
+        store = self.store
+        record = None if store is None else await self._record(store, reply, question, user_id, chat_id)
+        if store is None or record is None:  # answered all the same, not logged
+            logged = reply
+        elif deliver is not None and reply.status != "unanswered":
+            logged = replace(reply, question_id=record.id)
             try:
                 await deliver(logged)
             finally:
                 # Deferred: written with the next batch (usually the next update's journal).
-                queue(soon=False).add_done_callback(_report_log_failure)
+                store.queue_question(record, soon=False).add_done_callback(_report_log_failure)
             return logged
-        try:
-            await queue()
-            if reply.status == "unanswered":
-                unanswered_id = await store.add_unanswered(
-                    question_id=question_id, user_id=user_id, chat_id=chat_id, lang=reply.lang, text=text
-                )
-                logged = replace(logged, unanswered_id=unanswered_id)
-        except sqlite3.Error:
-            log.exception("could not log a question; answering anyway")
-            logged = reply
+        else:
+            logged = await self._log(store, reply, record)
         if deliver is not None:
             await deliver(logged)
         return logged
+
+    async def _record(
+        self, store: Store, reply: Reply, question: str, user_id: int | None, chat_id: int | None
+    ) -> QuestionRecord | None:
+        """The log row for a question, its id reserved; None (reported) if no id could be had."""
+        try:
+            question_id = await store.question_id()
+        except sqlite3.Error:
+            log.exception("could not log a question; answering anyway")
+            return None
+        match = reply.match
+        text = question[: self.max_logged_chars]
+        return QuestionRecord(
+            question_id, utcnow(), user_id, chat_id, reply.lang, text, match.status, match.entry_id, match.score
+        )
+
+    @staticmethod
+    async def _log(store: Store, reply: Reply, record: QuestionRecord) -> Reply:
+        """Write the question, and queue it for staff if unanswered: the reply with their ids (as it was if not)."""
+        try:
+            await store.queue_question(record)
+            unanswered_id = None
+            if reply.status == "unanswered":
+                unanswered_id = await store.add_unanswered(
+                    question_id=record.id,
+                    user_id=record.user_id,
+                    chat_id=record.chat_id,
+                    lang=record.lang,
+                    text=record.text,
+                )
+        except sqlite3.Error:
+            log.exception("could not log a question; answering anyway")
+            return reply
+        return replace(reply, question_id=record.id, unanswered_id=unanswered_id)
 
     async def none_of_these(
         self, question_id: int | None, *, user_id: int | None, chat_id: int | None, lang: str, text: str

@@ -6,6 +6,7 @@ mentioned or replied to, so it never joins other people's conversations.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import sqlite3
@@ -108,12 +109,12 @@ async def on_question(update: Update, context: Context) -> None:
             seconds = max(1, math.ceil(verdict.retry_after))
             await reply_html(message, say(await svc.ui_lang(user), "slow_down", seconds=seconds))
         return
-
-    async def deliver(reply: Reply) -> None:
-        await send_reply(message, svc, reply)
-
     reply = await svc.assistant.ask(
-        text, user_id=user.id, chat_id=chat.id, lang=await svc.chosen_lang(user.id), deliver=deliver
+        text,
+        user_id=user.id,
+        chat_id=chat.id,
+        lang=await svc.chosen_lang(user.id),
+        deliver=functools.partial(send_reply, message, svc),
     )
     if reply.unanswered_id is not None:  # after the investor's reply, so staff posting never delays it
         await notify_staff(context.bot, svc, user, reply.unanswered_id, "unanswered")
