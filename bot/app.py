@@ -25,7 +25,20 @@ from bot.inbox import PURGE_INTERVAL_S, Inbox, JournaledApplication, JournalingR
 from bot.ratelimit import FloodGuard
 from bot.request import BotAPIRequest
 from bot.store import Store, StoreError
-from handlers import admin, errors, fallback, inline, language, media, privacy, questions, staff, start, topics
+from handlers import (
+    admin,
+    errors,
+    fallback,
+    flood,
+    inline,
+    language,
+    media,
+    privacy,
+    questions,
+    staff,
+    start,
+    topics,
+)
 from handlers.context import SERVICES_KEY, AnyApplication, Services
 
 log = logging.getLogger(__name__)
@@ -34,6 +47,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 # Commands, then buttons, then staff replies (before questions: in the staff chat a reply to the bot
 # answers an investor), free text, then the catch-alls. errors registers the error handler.
 HANDLER_MODULES: tuple[ModuleType, ...] = (
+    flood,
     start,
     language,
     topics,
