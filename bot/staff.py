@@ -266,7 +266,7 @@ def build_staff_post(
         ]
     else:
         lines.append("Nearest entries: none")
-    lines.append("Reply to this message to answer the investor.")
+    lines.append("Admins: reply to this message to answer the investor.")
     return StaffPost(
         item_id=item.id,
         reason=reason,

@@ -2,7 +2,8 @@
 investors, and the staff buttons (dismiss, answer with an entry and get the phrasing to add).
 
 The link between a staff-chat message and its queue item is kept in the database by numeric ids, so
-a reply works after a restart. Every staff button re-checks that the presser is an admin.
+a reply works after a restart. Only ``staff.admins`` act for staff: every reply and every staff button
+re-checks that the sender is an admin (membership of the staff chat is not enough).
 """
 
 from __future__ import annotations
@@ -136,8 +137,15 @@ async def on_staff_reply(update: Update, context: Context) -> None:
     item_id = await svc.store.item_for_staff_message(message.chat.id, replied.message_id)
     if item_id is None:
         return  # a reply to some other bot message (e.g. a stats table): staff chatting, not answering
-    if not is_admin(svc, user) and message.chat.id != svc.config.staff.chat_id:
-        await refuse(update, "staff reply")
+    if not is_admin(svc, user):
+        if message.chat.id == svc.config.staff.chat_id:
+            # Members of the staff chat reply to posts to discuss them among themselves: that is chatter,
+            # not an answer, so it is neither delivered nor answered (a note on every such reply would
+            # drown the discussion). The post says only admins answer, and an admin's answer is always
+            # confirmed with "✓ #N answered", so silence here misleads no one. The text is not logged.
+            log.warning("refused staff reply from user %s in the staff chat (not an admin)", user.id)
+        else:
+            await refuse(update, "staff reply")
         return
     result = await deliver_reply(context.bot, svc, item_id, message.text or "", user)
     await message.reply_text(result)

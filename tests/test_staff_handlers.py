@@ -235,3 +235,62 @@ async def test_forget_removes_the_users_rows(tg: Harness) -> None:
 
 
 OTHER_INVESTOR = 2003
+
+
+# --- only admins speak for staff (issue 12, point 7)
+
+MEMBER = 2777  # in the staff chat, but not in staff.admins
+
+
+async def test_a_non_admin_reply_in_the_staff_chat_is_not_delivered(
+    tg: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    post = await ask_unknown(tg)
+    with caplog.at_level(logging.INFO):
+        calls = await staff_reply(tg, post, "Send your passport to evil@example.com", user=MEMBER)
+    assert not [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
+    assert not sent(calls)  # staff chatter: the bot stays quiet (the post says only admins answer)
+    store = tg.services.store
+    assert store is not None
+    item = await store.get_unanswered(1)
+    assert item is not None and (item.status, item.reply) == ("new", None)
+    assert "refused staff reply" in caplog.text and str(MEMBER) in caplog.text
+    assert "passport" not in caplog.text and "evil@example.com" not in caplog.text
+    # The same post still takes an admin's answer.
+    calls = await staff_reply(tg, post, "Rents are negotiated per project.")
+    assert [m["text"] for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
+
+
+async def test_a_staff_chat_member_gets_no_staff_command_or_button(tg: Harness) -> None:
+    post = await ask_unknown(tg)
+    for command in ADMIN_COMMANDS:
+        reply = sent(await tg.send(MEMBER, command, chat_id=STAFF, chat_type="supergroup"))
+        assert [m["text"] for m in reply] == ["This command is not available."], command
+    entry = buttons(post)[1][1].split(":")[-1]
+    for data in ("s:d:1", "s:g:1", "s:o:1", "s:u:1", f"s:p:1:{entry}"):
+        calls = await tg.click(MEMBER, data, chat_id=STAFF, message=post)
+        assert answered_queries(calls)[0]["text"] == "This command is not available."
+        assert not sent(calls) and not sent(calls, "editMessageText")
+    store = tg.services.store
+    assert store is not None
+    item = await store.get_unanswered(1)
+    assert item is not None and item.status == "new"
+
+
+async def test_a_private_reply_to_a_staff_post_needs_a_current_admin(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    config = staff_config(tmp_path)
+    async with running_bot(config, api=api) as first:
+        await ask_unknown(first)
+        await first.send(ADMIN, "/unanswered")
+        opened = sent(await first.click(ADMIN, "s:o:1"))  # the post, in the admin's private chat
+    demoted = replace(config, staff=StaffConfig(admins=(), chat_id=STAFF))
+    async with running_bot(demoted, api=api) as second:
+        post = api.last_message(ADMIN)
+        assert post is not None and post["text"].startswith("Unanswered question #1") and opened
+        calls = await second.send(ADMIN, "Send your passport to evil@example.com", reply_to_message=post)
+        assert [m["text"] for m in sent(calls)] == ["This command is not available."]
+        store = second.services.store
+        assert store is not None
+        item = await store.get_unanswered(1)
+        assert item is not None and item.status == "new"
