@@ -7,13 +7,14 @@ import asyncio
 import json
 import logging
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import staff_cli
+from bot import redact, staff_cli
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.config import Config, ConfigError, load_config
 from bot.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
@@ -193,11 +194,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        if getattr(args, "faq", None) is not None:
-            config = replace(config, faq_dir=args.faq)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    # From here on nothing printed or logged shows the token, whatever the command (the staff tools
+    # talk to Telegram too, and python-telegram-bot logs its URLs at DEBUG).
+    with redact.protected_output(config):
         logging.basicConfig(
             level=getattr(logging, config.log_level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        redact.protect_logs(config)
+        try:
+            code = _command(config, args)
+        except Exception:
+            # What Python would print for an uncaught exception, and its exit code, but through the
+            # redacting stderr: the interpreter prints after main returns, when the streams are back.
+            traceback.print_exc()
+            code = EXIT_PROBLEMS
+    return code
+
+
+def _command(config: Config, args: argparse.Namespace) -> int:
+    try:
+        if getattr(args, "faq", None) is not None:
+            config = replace(config, faq_dir=args.faq)
         if args.command == "ask":
             return cmd_ask(config, args)
         if args.command == "check":

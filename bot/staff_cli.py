@@ -27,6 +27,7 @@ from telegram.error import Forbidden, InvalidToken, TelegramError
 from bot import staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
+from bot.redact import RedactSecrets, config_secrets
 from bot.store import Store, StoreError, UnansweredItem
 from bot.text import Normalizer
 
@@ -221,6 +222,11 @@ def _closed_message(item: UnansweredItem) -> str:
     return f"item #{item.id} is already {item.status}; nothing sent"
 
 
+def _detail(config: Config, exc: Exception) -> str:
+    """An error's message without the secrets: one that quotes a URL quotes the token."""
+    return RedactSecrets(config_secrets(config)).clean(str(exc))
+
+
 def _bot(config: Config) -> telegram.Bot:
     if config.telegram.api_base_url:
         return telegram.Bot(config.telegram.token, base_url=config.telegram.api_base_url.rstrip("/"))
@@ -256,14 +262,16 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
             try:
                 await bot.send_message(item.chat_id, message, parse_mode=ParseMode.HTML)
             except Forbidden as exc:
-                await store.note_delivery_failed(item.id, str(exc))
-                _err(f"the investor has blocked the bot ({exc}); the reply was not delivered and #{item.id} stays open")
+                detail = _detail(config, exc)
+                await store.note_delivery_failed(item.id, detail)
+                _err(f"the investor has blocked the bot ({detail}); the reply was not delivered, #{item.id} stays open")
                 return EXIT_PROBLEMS
             except InvalidToken:
                 raise
             except TelegramError as exc:
-                await store.note_delivery_failed(item.id, str(exc))
-                _err(f"Telegram refused the reply ({exc}); #{item.id} stays open")
+                detail = _detail(config, exc)
+                await store.note_delivery_failed(item.id, detail)  # shown by `show` and to staff: never the token
+                _err(f"Telegram refused the reply ({detail}); #{item.id} stays open")
                 return EXIT_PROBLEMS
             if not await store.answer_unanswered(item.id, reply, by=args.by, only_open=True):
                 # Someone closed it in Telegram while we were sending: the investor got both replies.
@@ -272,9 +280,9 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
             print(f"Reply delivered; #{item.id} marked answered.")
             await _confirm_in_staff_chat(config, store, bot, item.id, reply, args.by)
     except InvalidToken as exc:
-        raise _Usage(f"Telegram refused the bot token ({exc}); nothing was sent") from None
+        raise _Usage(f"Telegram refused the bot token ({_detail(config, exc)}); nothing was sent") from None
     except TelegramError as exc:  # the connection itself (getMe while starting up)
-        _err(f"could not reach Telegram ({exc}); nothing was sent and #{item.id} stays open")
+        _err(f"could not reach Telegram ({_detail(config, exc)}); nothing was sent and #{item.id} stays open")
         return EXIT_PROBLEMS
     return EXIT_OK
 
@@ -296,7 +304,7 @@ async def _confirm_in_staff_chat(
     try:
         await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply_to)
     except TelegramError as exc:
-        _err(f"warning: could not confirm in the staff chat: {exc}")
+        _err(f"warning: could not confirm in the staff chat: {_detail(config, exc)}")
 
 
 async def _dismiss(config: Config, args: argparse.Namespace, store: Store) -> int:

@@ -155,3 +155,132 @@ def test_staff_commands_are_wired_in(capsys: pytest.CaptureFixture[str], tmp_pat
     assert code == 0 and "No open questions" in out
     code, out, _ = run(capsys, "--config", str(config), "stats", "--json")
     assert code == 0 and json.loads(out)["open_items"] == 0
+
+
+# --- secrets: no command prints the token (real processes, DEBUG logging, the stand-in Bot API)
+
+SECRET_TOKEN = "5555555555:AASecretCliToken_abcdefghijklmnopqrstuv"
+SECRET = SECRET_TOKEN.partition(":")[2]  # what must never appear (the part before ':' is the public bot id)
+INVESTOR = 4242
+STAFF_CHAT = -1_001_000_000_777
+
+
+def _queue_item(database: Path) -> int:
+    import asyncio
+
+    from bot.store import Store
+
+    async def go() -> int:
+        store = await Store.open(database)
+        try:
+            qid = await store.log_question(
+                user_id=INVESTOR,
+                chat_id=INVESTOR,
+                lang="en",
+                text="rents?",
+                status="unanswered",
+                entry_id=None,
+                score=0,
+            )
+            return await store.add_unanswered(
+                question_id=qid, user_id=INVESTOR, chat_id=INVESTOR, lang="en", text="rents?"
+            )
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def _etown(tmp_path: Path, base_url: str, *argv: str, token: str = SECRET_TOKEN) -> tuple[int, str]:
+    """The real console script with DEBUG logging; returns the exit code and stdout + stderr."""
+    import os
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database: {tmp_path / 'log.sqlite3'}\nfaq_dir: {MINI_KB}\nlog_level: DEBUG\n"
+        f"staff: {{admins: [1], chat_id: {STAFF_CHAT}}}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": base_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_no_command_prints_the_token(tmp_path: Path) -> None:
+    """Every command that talks to Telegram, on success and on each kind of failure, at DEBUG."""
+    from tests.botapi_server import FakeBotAPI
+
+    database = tmp_path / "log.sqlite3"
+    leaks: list[str] = []
+    outputs: dict[str, tuple[int, str]] = {}
+
+    def check(name: str, code: int, output: str, secret: str = SECRET) -> None:
+        outputs[name] = (code, output)
+        # In any case: python-telegram-bot lower-cases most of an error description.
+        if secret.lower() in output.lower():
+            line = next(line for line in output.splitlines() if secret.lower() in line.lower())
+            leaks.append(f"{name}: {line[:300]}")
+
+    with FakeBotAPI(expected_token=SECRET_TOKEN) as api:
+        quoting = f"the server quotes the URL {api.base_url}{SECRET_TOKEN}/sendMessage"
+        # Delivered; the staff-chat confirmation is refused with a message quoting the token.
+        api.block_chat(STAFF_CHAT, description=f"Forbidden: {quoting}")
+        item = _queue_item(database)
+        check("answer, delivered", *_etown(tmp_path, api.base_url, "unanswered", "answer", str(item), "Hello"))
+        api.unblock_chat(STAFF_CHAT)
+        # Refused with such a message: printed, stored as the delivery error, shown by `show`.
+        item = _queue_item(database)
+        api.fail_next("sendMessage", status=400, description=f"Bad Request: {quoting}")
+        check("answer, refused", *_etown(tmp_path, api.base_url, "unanswered", "answer", str(item), "Hello"))
+        check("show", *_etown(tmp_path, api.base_url, "unanswered", "show", str(item)))
+        api.fail_next("getMe", status=500, description=f"Internal Server Error: {quoting}")
+        check("answer, server error", *_etown(tmp_path, api.base_url, "unanswered", "answer", str(item), "Hello"))
+        api.drop_next("sendMessage")
+        check("answer, dropped", *_etown(tmp_path, api.base_url, "unanswered", "answer", str(item), "Hello"))
+        wrong = SECRET_TOKEN[:-1] + "X"  # refused (401): that token must not show either
+        code, output = _etown(tmp_path, api.base_url, "unanswered", "answer", str(item), "Hello", token=wrong)
+        check("answer, token refused", code, output, secret=wrong.partition(":")[2])
+        api.fail_next("getMe", status=500, description=f"Internal Server Error: {quoting}")
+        check("run, server error", *_etown(tmp_path, api.base_url, "run"))
+        base_url = api.base_url
+    # Stopped: connections are refused.
+    check("answer, unreachable", *_etown(tmp_path, base_url, "unanswered", "answer", str(item), "Hello"))
+    check("run, unreachable", *_etown(tmp_path, base_url, "run"))
+
+    assert leaks == []
+    # The commands did run as intended (the scan is not vacuous).
+    assert outputs["answer, delivered"][0] == 0 and "marked answered" in outputs["answer, delivered"][1]
+    assert "could not confirm in the staff chat" in outputs["answer, delivered"][1]
+    assert "DEBUG" in outputs["answer, delivered"][1] and "<redacted>" in outputs["answer, delivered"][1]
+    assert outputs["answer, refused"][0] == 1 and "Telegram refused the reply" in outputs["answer, refused"][1]
+    assert "Last reply not delivered" in outputs["show"][1] and "<redacted>" in outputs["show"][1]
+    for name in ("answer, server error", "answer, dropped", "answer, unreachable", "run, unreachable"):
+        assert outputs[name][0] == 1, (name, outputs[name][1][-2000:])
+    assert outputs["answer, token refused"][0] == 2
+    assert outputs["run, server error"][0] == 1
+
+
+def test_an_unexpected_error_is_printed_without_the_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import staff_cli
+
+    def broken(*_args: object) -> int:
+        raise RuntimeError(f"unexpected: https://api.telegram.org/bot{SECRET_TOKEN}/getMe")
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", SECRET_TOKEN)
+    monkeypatch.setattr(staff_cli, "dispatch", broken)
+    code, out, err = run(capsys, "stats")
+    # What Python prints for an uncaught exception (and its exit code 1), with the token redacted.
+    assert (
+        code == 1 and "Traceback" in err and "RuntimeError: unexpected: https://api.telegram.org/bot<redacted>" in err
+    )
+    assert SECRET.lower() not in (out + err).lower()
