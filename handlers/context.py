@@ -108,9 +108,51 @@ def addressed_text(message: Message, bot_username: str | None) -> str:
 ButtonHandler = Callable[[CallbackQuery, callbacks.Action, Services, Context], Coroutine[Any, Any, None]]
 
 
+def button_refusal(query: CallbackQuery, svc: Services) -> str | None:
+    """Why a public button press must not act, or None when it belongs to the message it came from.
+
+    Telegram passes on whatever callback data a client sends, for any message id in a chat the
+    presser can see, so a modified client can press ``l:zh`` "on" a staff post or on another member's
+    answer. A press acts only when: its data is one of the buttons of ``query.message`` (the message
+    as Telegram reports it); the message is not in the staff chat and carries no staff button; and
+    the presser is the person the message is for: in a private chat the chat's user, in a group the
+    author of the message the bot's reply quotes (every menu and answer the bot sends in a group
+    replies to the asker's message). Inline-mode messages (``inline_message_id``, no ``message``)
+    carry no buttons from this bot (handlers/inline.py sends plain articles), so a press "on" one is
+    forged. A message too old for Telegram to show (``InaccessibleMessage``: chat and id only) cannot
+    have its keyboard checked: it is accepted only in the presser's own private chat, where nobody
+    else can be affected (and the handlers re-check what the data refers to), and refused in groups.
+    """
+    message = query.message
+    if message is None:
+        return "inline-mode message (the bot puts no buttons on those)"
+    staff_chat = svc.config.staff.chat_id
+    if staff_chat is not None and message.chat.id == staff_chat:
+        return "in the staff chat"
+    private = message.chat.type == Chat.PRIVATE
+    if private and message.chat.id != query.from_user.id:
+        return "not the chat's user"
+    # python-telegram-bot decodes an inaccessible message as a Message with date 0.
+    if not message.is_accessible or not isinstance(message, Message):
+        return None if private else "message too old to check, in a group"
+    data = [
+        b.callback_data for row in (message.reply_markup.inline_keyboard if message.reply_markup else ()) for b in row
+    ]
+    if any(isinstance(d, str) and d.startswith("s:") for d in data):
+        return "on a staff post"
+    if query.data not in data:
+        return "not a button of this message"
+    if not private:
+        asker = message.reply_to_message.from_user if message.reply_to_message is not None else None
+        if asker is None or asker.is_bot or asker.id != query.from_user.id:
+            return "not the asker's message"
+    return None
+
+
 def button(handler: ButtonHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
-    """A callback-query handler that receives the parsed button; forged or malformed data is
-    answered here with the polite "expired" note, so no handler sees it."""
+    """A callback-query handler that receives the parsed button; forged, malformed or misplaced
+    presses (see ``button_refusal``) are answered here with the polite "expired" note and change
+    nothing, so no handler sees them."""
 
     @functools.wraps(handler)
     async def parsed(update: Update, context: Context) -> None:
@@ -119,7 +161,11 @@ def button(handler: ButtonHandler) -> Callable[[Update, Context], Coroutine[Any,
             return
         svc = services(context)
         action = callbacks.parse(query.data)
-        if action is None:
+        reason = "malformed data" if action is None else button_refusal(query, svc)
+        if action is None or reason is not None:
+            # Logged without the data itself: it is whatever the client sent.
+            kind = action.kind if action is not None else "?"
+            log.info("refused a %s button from user %d: %s", kind, query.from_user.id, reason)
             await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
             return
         await handler(query, action, svc, context)
