@@ -38,9 +38,15 @@ GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised tex
 GROUPS_PER_PAGE = 10
 NEAREST = 3
 MAX_OPEN_ITEMS = 5000  # open items read for grouping; a queue this long needs triage, not a longer list
-MAX_POST_QUESTION_CHARS = 3000  # keeps a staff post under Telegram's 4096 characters with its other lines
-MAX_QUOTE_CHARS = 500  # the investor's question quoted above a staff reply
-MAX_REPLY_CHARS = 3500  # a staff reply plus its header and quote must fit one Telegram message
+# Lengths below are in UTF-16 code units of the text shown, the unit of Telegram's limit of 4096 per
+# message: an emoji counts 2, so 2,048 emoji fill a message although Python counts 2,048 characters.
+MAX_MESSAGE_UNITS = 4096
+MAX_POST_QUESTION_UNITS = 3000  # the question in a staff post; less when the post's other lines are long
+# Kept free in every staff post for the note added when it is closed ("Answered with <entry> by <name>
+# (@username) at <time>"): Telegram names are at most 64 + 64 characters and usernames 32, entry ids 64.
+CLOSING_NOTE_UNITS = 400
+MAX_QUOTE_UNITS = 500  # the investor's question quoted above a staff reply
+MAX_REPLY_UNITS = 3500  # a staff reply; with its header and quote (under 600) it fits one Telegram message
 STATS_WINDOWS: tuple[tuple[str, dt.timedelta], ...] = (
     ("24 h", dt.timedelta(hours=24)),
     ("7 d", dt.timedelta(days=7)),
@@ -204,6 +210,36 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's message limit."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _head_units(text: str, limit: int) -> str:
+    """The longest beginning of ``text`` of at most ``limit`` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text
+
+
+def shorten_utf16(text: str, limit: int) -> str:
+    """``text`` if it is at most ``limit`` UTF-16 units long, else its beginning followed by
+    "… (N more characters)" (N counts the characters left out), all within ``limit``."""
+    if utf16_len(text) <= limit:
+        return text
+    longest_note = f"… ({len(text)} more characters)"  # N is at most len(text): the note is no longer
+    head = _head_units(text, max(limit - utf16_len(longest_note), 0)).rstrip()
+    return f"{head}… ({len(text) - len(head)} more characters)"
+
+
+def _shown_units(line: str) -> int:
+    """UTF-16 units Telegram shows for a line of the HTML built here (tags, escaped text)."""
+    return utf16_len(html.unescape(re.sub(r"<[^>]*>", "", line)))
+
+
 def describe_user(user_id: int | None, profile: UserProfile | None) -> str:
     """Plain text naming who asked: ``Li Wei (@li_invest), id 12345``."""
     if user_id is None:
@@ -252,9 +288,8 @@ def build_staff_post(
         profile = None  # never show somebody else's name
     who = describe_user(item.user_id, profile)
     title = "Unanswered question" if reason == "unanswered" else "No suggestion fitted (investor chose “None of these”)"
+    heading = f"<b>{html.escape(title)} #{item.id}</b>"
     lines = [
-        f"<b>{html.escape(title)} #{item.id}</b>",
-        f"<blockquote>{html.escape(_shorten(item.text, MAX_POST_QUESTION_CHARS))}</blockquote>",
         f"From: {html.escape(who)}",
         f"Language: {html.escape(item.lang)} · {html.escape(format_utc(item.created_at))}",
     ]
@@ -267,6 +302,11 @@ def build_staff_post(
     else:
         lines.append("Nearest entries: none")
     lines.append("Admins: reply to this message to answer the investor.")
+    # The question gets what the other lines and the closing note leave of Telegram's limit (one unit
+    # per line break); the full text stays in the database (etown-bot unanswered show).
+    others = sum(_shown_units(line) + 1 for line in [heading, *lines])
+    room = min(MAX_POST_QUESTION_UNITS, MAX_MESSAGE_UNITS - CLOSING_NOTE_UNITS - others)
+    lines[:0] = [heading, f"<blockquote>{html.escape(shorten_utf16(item.text, room))}</blockquote>"]
     return StaffPost(
         item_id=item.id,
         reason=reason,
@@ -301,8 +341,11 @@ def investor_reply_html(question: str, reply: str, lang: str) -> str:
     reply = reply.strip()
     if not reply:
         raise ValueError("the reply is empty")
-    if len(reply) > MAX_REPLY_CHARS:
-        raise ValueError(f"the reply is {len(reply)} characters long; at most {MAX_REPLY_CHARS} fit one message")
+    if (units := utf16_len(reply)) > MAX_REPLY_UNITS:
+        raise ValueError(
+            f"the reply is too long: Telegram counts {units} characters (an emoji counts 2), "
+            f"at most {MAX_REPLY_UNITS} fit one message"
+        )
     return f"{investor_reply_header(question, lang)}\n{html.escape(reply)}"
 
 
@@ -312,7 +355,10 @@ def investor_reply_header(question: str, lang: str) -> str:
         header, asked = "北京经开区团队的回复", "您的问题："
     else:
         header, asked = "Answer from the Beijing E-Town team", "You asked:"
-    quote = html.escape(_shorten(" ".join(question.split()), MAX_QUOTE_CHARS))
+    quote = " ".join(question.split())
+    if utf16_len(quote) > MAX_QUOTE_UNITS:  # a plain ellipsis: the investor has their own words
+        quote = _head_units(quote, MAX_QUOTE_UNITS - 1) + "…"
+    quote = html.escape(quote)
     return f"<b>{header}</b>\n{asked}\n<blockquote>{quote}</blockquote>"
 
 

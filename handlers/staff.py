@@ -25,12 +25,13 @@ from bot.staff import (
     investor_reply_header,
     investor_reply_html,
     open_groups,
+    shorten_utf16,
     staff_post_for_item,
 )
 from bot.store import utcnow
 from handlers import callbacks
 from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
-from handlers.ui import NO_PREVIEW, button_text, split_html
+from handlers.ui import MAX_MESSAGE, NO_PREVIEW, button_text, split_html, truncate_html, visible_len
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +152,23 @@ async def on_staff_reply(update: Update, context: Context) -> None:
     await message.reply_text(result)
 
 
+MAX_NOTE_UNITS = 1000  # "Dismissed by <name> at <time>": far more than any Telegram name needs
+
+
 async def _close_post(query: CallbackQuery, note: str) -> None:
-    """Append what happened to a staff post and remove its buttons."""
+    """Append what happened to a staff post and remove its buttons.
+
+    The note always survives: when post and note exceed Telegram's limit, the post is shortened
+    (never inside a tag or a reference, every tag closed), not the note.
+    """
     message = query.message
-    if not isinstance(message, Message):
+    if not isinstance(message, Message) or message.text is None:
         return
-    text = f"{message.text_html}\n\n<i>{html.escape(note)}</i>"
+    note_html = f"<i>{html.escape(shorten_utf16(note, MAX_NOTE_UNITS))}</i>"
+    body = truncate_html(message.text_html, MAX_MESSAGE - visible_len(note_html) - 2)  # 2: the blank line
+    text = f"{body}\n\n{note_html}"
     try:
-        await query.edit_message_text(split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=None)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
     except BadRequest as exc:
         log.info("could not update a staff post: %s", exc)
 

@@ -191,6 +191,47 @@ async def test_staff_post_for_forgotten_or_unknown_users_and_long_questions(
     assert len(sent["text"]) <= 4096 and "…" in sent["text"]
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["😀" * 2048, "👩‍💻" * 1000, "租金<&>" * 1000, "x" * 4000, "<" * 4000, "line\n" * 1000],
+    ids=["2048-emoji", "zwj-emoji", "cjk-escaped", "ascii", "all-escaped", "many-lines"],
+)
+async def test_a_staff_post_fits_telegram_with_room_for_the_closing_note(
+    question: str, mini_kb: KnowledgeBase, matcher: Matcher
+) -> None:
+    # The longest name Telegram allows (64 characters, here astral), and the nearest entries shown.
+    profile = UserProfile(7, "en", "𝓛" * 64, "u" * 32, "2026-11-25T10:00:00+00:00")
+    nearest = tuple(
+        staff.Nearest(f"entry-{n}-" + "x" * 50, 0.5, "😀" * 200) for n in range(staff.NEAREST)
+    ) + staff.nearest_entries("biotech", mini_kb, matcher)
+    post = staff.build_staff_post(item(6, question, "2026-11-25T10:00:00+00:00"), profile, nearest)
+    assert post.question == question  # the full text is kept; only the post shows less
+    with FakeBotAPI() as api:
+        shown = (await send_html(api, -100500, post.html))["text"]
+    assert staff.utf16_len(shown) <= staff.MAX_MESSAGE_UNITS - staff.CLOSING_NOTE_UNITS
+    head = shown.split("\n", 1)[1]
+    left = int(head.split("… (", 1)[1].split(" more characters)", 1)[0])
+    kept = head.split("… (", 1)[0]
+    assert question.startswith(kept) and len(kept) + left == len(question)
+    assert shown.endswith("Admins: reply to this message to answer the investor.")
+
+
+def test_a_short_question_is_shown_whole() -> None:
+    post = staff.build_staff_post(item(1, "😀" * 100, "2026-11-25T10:00:00+00:00"), None, ())
+    assert "😀" * 100 + "</blockquote>" in post.html and "more characters" not in post.html
+    assert staff.shorten_utf16("😀😀😀", 6) == "😀😀😀"
+    assert staff.shorten_utf16("😀" * 50, 40) == "😀" * 9 + "… (41 more characters)"  # 18 + 22 units
+
+
+async def test_an_emoji_reply_is_measured_as_telegram_counts_it() -> None:
+    with pytest.raises(ValueError, match="too long"):
+        staff.investor_reply_html("q", "😀" * (staff.MAX_REPLY_UNITS // 2 + 1), "en")
+    longest = staff.investor_reply_html("😀" * 5000, "😀" * (staff.MAX_REPLY_UNITS // 2), "zh")
+    with FakeBotAPI() as api:
+        shown = (await send_html(api, 77, longest))["text"]
+    assert staff.utf16_len(shown) <= staff.MAX_MESSAGE_UNITS and "😀…" in shown
+
+
 async def test_staff_post_for_item_reads_the_profile(store: Store, mini_kb: KnowledgeBase, matcher: Matcher) -> None:
     item_id = await store.add_unanswered(question_id=None, user_id=5, chat_id=5, lang="zh", text="亦庄生物企业有多少")
     await store.remember_user(5, "王", None)
@@ -210,9 +251,9 @@ async def test_investor_reply_quotes_the_question_escaped() -> None:
     with pytest.raises(ValueError, match="empty"):
         staff.investor_reply_html("q", "   ", "en")
     with pytest.raises(ValueError, match="at most"):
-        staff.investor_reply_html("q", "y" * (staff.MAX_REPLY_CHARS + 1), "en")
+        staff.investor_reply_html("q", "y" * (staff.MAX_REPLY_UNITS + 1), "en")
     with FakeBotAPI() as api:
-        sent = await send_html(api, 77, staff.investor_reply_html(HOSTILE, "a" * staff.MAX_REPLY_CHARS, "en"))
+        sent = await send_html(api, 77, staff.investor_reply_html(HOSTILE, "a" * staff.MAX_REPLY_UNITS, "en"))
     assert HOSTILE in sent["text"]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, MatchingConfig, StaffConfig
+from handlers.staff import post_item
 from tests.botapi_server import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.conftest import MINI_KB
 from tests.telegram_harness import Harness, answered_queries, buttons, make_config, running_bot, sent
@@ -42,6 +43,19 @@ async def ask_unknown(tg: Harness, user: int = INVESTOR, text: str = UNKNOWN) ->
 
 async def staff_reply(tg: Harness, post: dict, text: str, user: int = ADMIN) -> list:  # type: ignore[type-arg]
     return await tg.send(user, text, chat_id=STAFF, chat_type="supergroup", reply_to_message=post)
+
+
+async def posted(tg: Harness, text: str = UNKNOWN, user: int = INVESTOR) -> dict:  # type: ignore[type-arg]
+    """A question queued for staff and posted to the staff chat with ``post_item`` directly: for tests
+    of what staff do with a post, whatever path (and timing) brings questions there."""
+    store = tg.services.store
+    assert store is not None
+    await store.remember_user(user, "Li", "li_invest")
+    item_id = await store.add_unanswered(question_id=None, user_id=user, chat_id=user, lang="en", text=text)
+    assert await post_item(tg.app.bot, tg.services, STAFF, item_id)
+    post = tg.api.last_message(STAFF)
+    assert post is not None and post["text"].startswith(f"Unanswered question #{item_id}")
+    return post
 
 
 async def test_an_unknown_question_reaches_the_staff_chat(tg: Harness) -> None:
@@ -245,7 +259,7 @@ MEMBER = 2777  # in the staff chat, but not in staff.admins
 async def test_a_non_admin_reply_in_the_staff_chat_is_not_delivered(
     tg: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    post = await ask_unknown(tg)
+    post = await posted(tg)
     with caplog.at_level(logging.INFO):
         calls = await staff_reply(tg, post, "Send your passport to evil@example.com", user=MEMBER)
     assert not [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
@@ -262,7 +276,7 @@ async def test_a_non_admin_reply_in_the_staff_chat_is_not_delivered(
 
 
 async def test_a_staff_chat_member_gets_no_staff_command_or_button(tg: Harness) -> None:
-    post = await ask_unknown(tg)
+    post = await posted(tg)
     for command in ADMIN_COMMANDS:
         reply = sent(await tg.send(MEMBER, command, chat_id=STAFF, chat_type="supergroup"))
         assert [m["text"] for m in reply] == ["This command is not available."], command
@@ -281,7 +295,7 @@ async def test_a_private_reply_to_a_staff_post_needs_a_current_admin(tmp_path: P
     api = FakeBotAPI()
     config = staff_config(tmp_path)
     async with running_bot(config, api=api) as first:
-        await ask_unknown(first)
+        await posted(first)
         await first.send(ADMIN, "/unanswered")
         opened = sent(await first.click(ADMIN, "s:o:1"))  # the post, in the admin's private chat
     demoted = replace(config, staff=StaffConfig(admins=(), chat_id=STAFF))
@@ -294,3 +308,57 @@ async def test_a_private_reply_to_a_staff_post_needs_a_current_admin(tmp_path: P
         assert store is not None
         item = await store.get_unanswered(1)
         assert item is not None and item.status == "new"
+
+
+# --- staff posts within Telegram's limit (issue 12, point 14)
+
+
+def units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def test_a_question_of_2048_emoji_reaches_the_staff_chat_and_closes(tg: Harness) -> None:
+    question = "😀" * 2048  # 2,048 characters, 4,096 UTF-16 units: Telegram's whole limit
+    post = await posted(tg, question)
+    assert units(post["text"]) <= 4096 and "… (" in post["text"] and "more characters)" in post["text"]
+    store = tg.services.store
+    assert store is not None
+    item = await store.get_unanswered(1)
+    assert item is not None and item.text == question  # the full question is kept
+    calls = await tg.click(ADMIN, "s:d:1", chat_id=STAFF, message=post)
+    (edited,) = sent(calls, "editMessageText")
+    closed = next(m for m in tg.api.sent_messages(STAFF) if m["message_id"] == post["message_id"])
+    assert "reply_markup" not in edited and units(closed["text"]) <= 4096
+    note = closed["text"].rsplit("\n\n", 1)[1]
+    assert note.startswith(f"Dismissed by Tester (@user{ADMIN}) at ") and note.endswith(" UTC")
+    assert closed["text"].startswith(post["text"].rsplit("\n", 1)[0])  # the post itself is unchanged
+
+
+@pytest.mark.parametrize("verb", ["d", "p"])
+async def test_closing_a_full_post_keeps_its_html_valid_and_the_note(tg: Harness, verb: str) -> None:
+    """A post that already fills the limit (as posts made before this check did): closing it shortens
+    the post, never the note, and never cuts a tag (a question over several lines spans them)."""
+    real = await posted(tg, "how much do biotech firms pay for rent")
+    entry = next(data for _, data in buttons(real) if data.startswith("s:p:")).split(":")[-1]
+    lines = [f"line {n}: rent &amp; <b>fees</b> 😀" for n in range(200)]  # 25 to 27 units each
+    while (
+        units(
+            "Unanswered question #1\n" + "\n".join(lines).replace("&amp;", "&").replace("<b>", "").replace("</b>", "")
+        )
+        > 4090
+    ):
+        lines.pop()  # what Telegram takes at most: the note cannot fit too
+    full = "<b>Unanswered question #1</b>\n<blockquote>" + "\n".join(lines) + "</blockquote>"
+    message = await tg.app.bot.send_message(STAFF, full, parse_mode="HTML")
+    store = tg.services.store
+    assert store is not None
+    await store.link_staff_message(STAFF, message.message_id, 1)
+    legacy = tg.api._lookup_message(STAFF, message.message_id)
+    assert 4096 - 60 < units(legacy["text"]) <= 4096
+    calls = await tg.click(ADMIN, f"s:{verb}:1:{entry}" if verb == "p" else "s:d:1", chat_id=STAFF, message=legacy)
+    assert [c.status for c in calls if c.method == "editMessageText"] == [200]
+    closed = tg.api._lookup_message(STAFF, message.message_id)
+    note = "Dismissed by Tester" if verb == "d" else f"Answered with {entry} by Tester"
+    assert closed["text"].rsplit("\n\n", 1)[1].startswith(note) and closed["text"].endswith(" UTC")
+    assert units(closed["text"]) <= 4096 and closed["text"].startswith("Unanswered question #1\nline 0: rent & ")
+    assert any(e["type"] == "blockquote" for e in closed.get("entities", []))
