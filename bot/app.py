@@ -6,9 +6,13 @@ and last the fallbacks that catch unknown commands and unclaimed buttons.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, cast
@@ -16,12 +20,19 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
-from bot.inbox import PURGE_INTERVAL_S, Inbox, JournaledApplication, JournalingRequest, purge_finished
+from bot.inbox import (
+    PURGE_INTERVAL_S,
+    Inbox,
+    JournaledApplication,
+    JournalingRequest,
+    QuarantiningBot,
+    purge_finished,
+)
 from bot.ratelimit import FloodGuard
 from bot.request import BotAPIRequest
 from bot.store import Store, StoreError
@@ -36,6 +47,7 @@ from handlers import (
     privacy,
     questions,
     staff,
+    staff_outbox,
     start,
     topics,
 )
@@ -54,6 +66,7 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     privacy,
     admin,
     staff,
+    staff_outbox,
     questions,
     inline,
     media,
@@ -61,6 +74,12 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     errors,
 )
 WATCH_SECONDS = 5.0  # how often faq/ is checked for edits
+DB_CHECK_S = 10.0  # how often the database file is checked (still there, still the same file)
+# Shutdown: the updates in hand get this long to finish; then they are cancelled (replayed at the next
+# start from the journal) and the store is flushed. HARD_S ends the process if even that hangs.
+GRACE_S = 10.0
+HARD_S = 30.0
+LIFECYCLE_KEY = "etown.lifecycle"
 PURGE_SECONDS = 24 * 3600  # retention runs daily
 # Edited messages, channel posts and the rest are never fetched: the bot has nothing to say to them.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -160,18 +179,116 @@ def bot_commands(lang: str) -> list[BotCommand]:
     return [BotCommand(name, description) for name, description in PUBLIC_COMMANDS[lang]]
 
 
+class Lifecycle:
+    """Stopping within a bounded time, whatever signals arrive, and stopping when the database goes.
+
+    python-telegram-bot's own stop signals raise SystemExit inside the loop; a second SIGTERM or Ctrl-C
+    raised it again in the middle of the shutdown, so ``post_shutdown`` never closed the store and
+    aiosqlite's thread kept the process alive forever, its queued writes unwritten. Here a signal asks
+    for the normal shutdown once (later ones are logged); after ``GRACE_S`` the handlers still running
+    are cancelled and updates not yet started are left to the journal (replayed at the next start), so
+    the store is flushed and closed; a watchdog ends the process after ``HARD_S`` if even that hangs.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+
+    def __init__(self, app: AnyApplication) -> None:
+        self.app = app
+        self.handle_signals = False  # set by ``run`` (tests drive the Application without signals)
+        self.stopping = False
+        self.fatal: str | None = None  # why the bot stopped on its own (exit code 1)
+
+    def install(self) -> None:
+        if not self.handle_signals:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in self.SIGNALS:
+            loop.add_signal_handler(sig, self.on_signal, sig)
+
+    def on_signal(self, sig: int) -> None:
+        if self.stopping:
+            log.warning("%s: already stopping (finishing the updates in hand, at most %.0f s)", _name(sig), GRACE_S)
+            return
+        log.info("%s: stopping", _name(sig))
+        self.stop()
+
+    def stop(self, fatal: str | None = None) -> None:
+        """Begin the shutdown (once)."""
+        if fatal is not None and self.fatal is None:
+            self.fatal = fatal
+        if self.stopping:
+            return
+        self.stopping = True
+        loop = asyncio.get_running_loop()
+        loop.call_later(GRACE_S, self._give_up_waiting)
+        watchdog = threading.Timer(HARD_S, _hard_exit)
+        watchdog.daemon = True
+        watchdog.start()
+        self.app.stop_running()
+
+    def _give_up_waiting(self) -> None:
+        if isinstance(self.app.update_queue, Inbox):
+            left = self.app.update_queue.abandon_queued()
+            if left:
+                log.warning("stopping: %d queued update(s) left for the next start (they are journaled)", left)
+        handling = [
+            task
+            for task in asyncio.all_tasks()
+            if task.get_name().endswith(":process_concurrent_update") and not task.done()
+        ]
+        if handling:
+            log.warning("stopping: %d update(s) still being handled after %.0f s, cancelled", len(handling), GRACE_S)
+        for task in handling:
+            task.cancel()
+
+
+def _name(sig: int) -> str:
+    return signal.Signals(sig).name
+
+
+def _hard_exit() -> None:
+    # Only if the orderly shutdown itself hung: writes already committed are safe in the WAL file.
+    log.critical("shutdown did not finish within %.0f s: exiting", HARD_S)
+    logging.shutdown()
+    os._exit(EXIT_PROBLEMS)
+
+
+async def check_database(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue callback: stop with a clear error if the database file was deleted or replaced."""
+    svc = cast(Services, context.application.bot_data[SERVICES_KEY])
+    problem = svc.store.check_file() if svc.store is not None else None
+    if problem is not None:
+        log.critical("%s: stopping, so nothing more is written to a file that is gone", problem)
+        lifecycle = context.application.bot_data.get(LIFECYCLE_KEY)
+        if isinstance(lifecycle, Lifecycle):
+            lifecycle.stop(fatal=problem)
+
+
 async def _post_init(app: AnyApplication) -> None:
     """Open what lives as long as the bot: the question log; publish the command menus."""
     svc = cast(Services, app.bot_data[SERVICES_KEY])
+    lifecycle = app.bot_data.get(LIFECYCLE_KEY)
+    if isinstance(lifecycle, Lifecycle):
+        lifecycle.install()
     svc.store = await Store.open(svc.config.database)
     svc.assistant.store = svc.store
+    interrupted = await svc.store.recover_outbox()
+    if interrupted:
+        log.warning(
+            "%d staff post(s) were being sent when the bot stopped; not repeated (see /unanswered)", interrupted
+        )
     # The /lang choices, once: a question from someone who never chose costs no read.
     svc.langs.update(await svc.store.user_langs())
     svc.langs_complete = True
+    outbox = staff_outbox.outbox_of(app)
     if isinstance(app.update_queue, Inbox):
+        if outbox is not None:
+            app.update_queue.on_quarantine = outbox.wake
         # Before polling or the webhook starts: replayed updates are handled first, then new ones.
         await app.update_queue.open(svc.store)
         await app.update_queue.replay(app)
+    if outbox is not None:
+        outbox.start()  # posts left pending by the last run go out first
     try:
         await app.bot.set_my_commands(bot_commands("en"))
         await app.bot.set_my_commands(bot_commands("zh"), language_code="zh")
@@ -188,12 +305,16 @@ async def _post_init(app: AnyApplication) -> None:
         app.job_queue.run_repeating(
             purge_finished, interval=PURGE_INTERVAL_S, first=PURGE_INTERVAL_S, name="inbox-retention"
         )
+        app.job_queue.run_repeating(check_database, interval=DB_CHECK_S, first=DB_CHECK_S, name="database-file")
     me = app.bot.username
     log.info("bot @%s ready: %d knowledge-base entries", me, len(svc.knowledge.kb.entries))
 
 
 async def _post_shutdown(app: AnyApplication) -> None:
     svc = cast(Services, app.bot_data[SERVICES_KEY])
+    outbox = staff_outbox.outbox_of(app)
+    if outbox is not None:
+        await outbox.stop()
     if isinstance(app.update_queue, Inbox):
         await app.update_queue.close()
     if svc.store is not None:
@@ -226,33 +347,32 @@ def build_application(
         flood=FloodGuard(config.limits.questions_per_minute),
     )
     inbox = Inbox()
+    base = config.telegram.api_base_url
+    urls = {"base_url": base, "base_file_url": re.sub(r"/bot$", "/file/bot", base)} if base else {}
+    bot = QuarantiningBot(
+        config.telegram.token,
+        # python-telegram-bot's default for getUpdates: one connection. Updates are journaled before
+        # Telegram is told they arrived, and an unreadable one is set aside (bot/inbox.py).
+        journal=JournalingRequest(get_updates_request or request or HTTPXRequest(connection_pool_size=1), inbox),
+        # A given request (tests) replaces python-telegram-bot's HTTP layer, pool included.
+        request=request if request is not None else BotAPIRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S),
+        # Outgoing traffic stays within Telegram's flood limits; a 429 RetryAfter is waited out and retried.
+        rate_limiter=AIORateLimiter(overall_max_rate=config.limits.outgoing_per_second, max_retries=5),
+        **urls,
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
-        .token(config.telegram.token)
-        # Updates are journaled before Telegram is told they arrived (bot/inbox.py).
+        .bot(bot)
         .application_class(JournaledApplication)
         .update_queue(inbox)
-        # python-telegram-bot's default for getUpdates: one connection.
-        .get_updates_request(
-            JournalingRequest(get_updates_request or request or HTTPXRequest(connection_pool_size=1), inbox)
-        )
-        # Outgoing traffic stays within Telegram's flood limits; a 429 RetryAfter is waited out and retried.
-        .rate_limiter(AIORateLimiter(overall_max_rate=config.limits.outgoing_per_second, max_retries=5))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if config.telegram.api_base_url:
-        base = config.telegram.api_base_url
-        builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
-    # A given request (tests) replaces python-telegram-bot's HTTP layer, pool included.
-    if request is not None:
-        builder = builder.request(request)
-    else:
-        builder = builder.request(BotAPIRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S))
     app: AnyApplication = builder.build()
     services.faq_signature = admin.faq_signature(knowledge.directory)
     app.bot_data[SERVICES_KEY] = services
+    app.bot_data[LIFECYCLE_KEY] = Lifecycle(app)
     for module in HANDLER_MODULES:
         module.register(app)
     return app
@@ -266,10 +386,12 @@ def run(config: Config) -> int:
         knowledge = Knowledge(config.knowledge_dir, config.matching)
         knowledge.load()
         app = build_application(config, knowledge)
+        cast(Lifecycle, app.bot_data[LIFECYCLE_KEY]).handle_signals = True
         webhook = config.telegram.webhook
         if webhook.url:
             log.info("starting the webhook on %s:%d", webhook.listen, webhook.port)
             app.run_webhook(
+                stop_signals=None,  # Lifecycle handles them
                 listen=webhook.listen,
                 port=webhook.port,
                 url_path=urlsplit(webhook.url).path.lstrip("/"),
@@ -279,7 +401,7 @@ def run(config: Config) -> int:
             )
         else:
             log.info("starting long polling")
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None)  # Lifecycle handles signals
     except SetupError as exc:
         _err(str(exc))
         return exc.exit_code
@@ -293,6 +415,10 @@ def run(config: Config) -> int:
         raise  # the CLI prints the file:line errors
     except StoreError as exc:
         _err(str(exc))
+        return EXIT_PROBLEMS
+    lifecycle = app.bot_data.get(LIFECYCLE_KEY)
+    if isinstance(lifecycle, Lifecycle) and lifecycle.fatal is not None:
+        _err(lifecycle.fatal)
         return EXIT_PROBLEMS
     log.info("stopped")
     return EXIT_OK

@@ -18,7 +18,7 @@ from bot.config import MatchingConfig
 from bot.kb import Entry, KnowledgeBase, LoadResult, load_knowledge_base
 from bot.matcher import Candidate, Match, Matcher
 from bot.render import Answer, render_answer
-from bot.store import QuestionRecord, Store, utcnow
+from bot.store import Handoff, PostReason, QuestionRecord, Store, utcnow
 from bot.text import detect_language
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,8 @@ class Assistant:
         chat_id: int | None,
         lang: str | None = None,
         deliver: Callable[[Reply], Awaitable[None]] | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
     ) -> Reply:
         """Resolve and log; an unanswered question is queued for staff.
 
@@ -164,26 +166,45 @@ class Assistant:
         reserved beforehand) and the row is queued after them, to be written with the next batch and
         with or before the update's done mark; a hand-off goes out once the question is queued for staff
         (the reply says whether it was). A failed write is reported in the logs and never costs the
-        investor their answer.
+        investor their answer. A reply that cannot be delivered (``deliver`` raises) is logged as not
+        delivered and handed to staff, then the error propagates. ``first_name`` and ``username`` are
+        shown to staff in the post about a hand-off.
         """
         reply = self.resolve(question, lang)
         store = self.store
         record = None if store is None else await self._record(store, reply, question, user_id, chat_id)
         if store is None or record is None:  # answered all the same, not logged
-            logged = reply
-        elif deliver is not None and reply.status != "unanswered":
+            if deliver is not None:
+                await deliver(reply)
+            return reply
+        asker = {"first_name": first_name, "username": username}
+        if deliver is not None and reply.status != "unanswered":
             logged = replace(reply, question_id=record.id)
             try:
                 await deliver(logged)
-            finally:
-                # Deferred: written with the next batch (usually the next update's journal).
-                store.queue_question(record, soon=False).add_done_callback(_report_log_failure)
+            except BaseException:
+                # Not answered after all: logged as such, and staff follow it up.
+                failed = replace(record, delivered=False)
+                await self._log(store, reply, failed, "undelivered", **asker)
+                raise
+            # Deferred: written with the next batch (usually the next update's journal).
+            store.queue_question(record, soon=False).add_done_callback(_report_log_failure)
             return logged
-        else:
-            logged = await self._log(store, reply, record)
+        logged = await self._log(store, reply, record, "unanswered", **asker)
         if deliver is not None:
-            await deliver(logged)
+            try:
+                await deliver(logged)
+            except BaseException:
+                await self._undelivered(store, record.id)
+                raise
         return logged
+
+    @staticmethod
+    async def _undelivered(store: Store, question_id: int) -> None:
+        try:
+            await store.mark_undelivered(question_id)
+        except sqlite3.Error:
+            log.exception("could not mark a question as not delivered")
 
     async def _record(
         self, store: Store, reply: Reply, question: str, user_id: int | None, chat_id: int | None
@@ -201,33 +222,60 @@ class Assistant:
         )
 
     @staticmethod
-    async def _log(store: Store, reply: Reply, record: QuestionRecord) -> Reply:
-        """Write the question, and queue it for staff if unanswered: the reply with their ids (as it was if not)."""
+    async def _log(
+        store: Store,
+        reply: Reply,
+        record: QuestionRecord,
+        reason: PostReason,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> Reply:
+        """Write the question, and hand it to staff if unanswered or not delivered: the reply with their ids
+        (as it was if the write failed)."""
         try:
             await store.queue_question(record)
             unanswered_id = None
-            if reply.status == "unanswered":
-                unanswered_id = await store.add_unanswered(
+            if reply.status == "unanswered" or not record.delivered:
+                handoff = await store.hand_off(
                     question_id=record.id,
                     user_id=record.user_id,
                     chat_id=record.chat_id,
                     lang=record.lang,
                     text=record.text,
+                    reason=reason,
+                    first_name=first_name,
+                    username=username,
                 )
+                unanswered_id = None if handoff is None else handoff.item_id
         except sqlite3.Error:
             log.exception("could not log a question; answering anyway")
             return reply
         return replace(reply, question_id=record.id, unanswered_id=unanswered_id)
 
     async def none_of_these(
-        self, question_id: int | None, *, user_id: int | None, chat_id: int | None, lang: str, text: str
-    ) -> int | None:
-        """The investor rejected every suggestion: queue the question for staff."""
+        self,
+        question_id: int | None,
+        *,
+        user_id: int | None,
+        chat_id: int | None,
+        lang: str,
+        text: str,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> Handoff | None:
+        """The investor rejected every suggestion: hand the question to staff (once per question)."""
         if self.store is None:
             return None
         try:
-            return await self.store.add_unanswered(
-                question_id=question_id, user_id=user_id, chat_id=chat_id, lang=lang, text=text[: self.max_logged_chars]
+            return await self.store.hand_off(
+                question_id=question_id,
+                user_id=user_id,
+                chat_id=chat_id,
+                lang=lang,
+                text=text[: self.max_logged_chars],
+                reason="none_of_these",
+                first_name=first_name,
+                username=username,
             )
         except sqlite3.Error:
             log.exception("could not queue a question for staff")

@@ -26,15 +26,17 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
-from telegram.ext import Application, ContextTypes
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, ExtBot
 from telegram.request import BaseRequest, RequestData
 
-from bot.store import Store
+from bot.store import INT64_MAX, INT64_MIN, Store, fits_int64
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class Inbox(asyncio.Queue[object]):
         self._writes: dict[int, asyncio.Task[set[int]]] = {}  # update id -> its batch's journal write
         self._admitted: set[int] = set()  # journaled by ``admit``, not yet put on the queue
         self._repeated: set[int] = set()  # re-deliveries found by ``admit``, to drop at ``put``
+        self.on_quarantine: Callable[[], None] | None = None  # after an update was set aside (wakes the outbox)
 
     async def open(self, store: Store) -> None:
         """Start journaling into ``store``."""
@@ -99,7 +102,13 @@ class Inbox(asyncio.Queue[object]):
             return
         await self.settle()  # a re-delivered id may be in a write still running
         fresh = await self._journal(self.store, batch, new=False)
-        self._newest = max(self._newest, *batch)
+        if any(update_id <= self._newest for update_id in fresh):
+            # A new update under an id already used: the Bot API restarted its numbering (Telegram does
+            # after a week without updates; a self-hosted server at its restart). Newer ids are new again.
+            log.warning("update ids restarted at %d (the newest seen was %d)", min(batch), self._newest)
+            self._newest = max(batch)
+        else:
+            self._newest = max(self._newest, *batch)
         self._admitted.update(fresh)
         self._repeated.update(batch.keys() - fresh)
 
@@ -144,6 +153,26 @@ class Inbox(asyncio.Queue[object]):
             self._admitted.discard(update_id)
         await super().put(item)
 
+    def abandon_queued(self) -> int:
+        """Drop the updates queued but not yet started (a shutdown that cannot wait for them): they stay
+        journaled and unfinished, so the next start handles them. Anything else queued (python-telegram-bot's
+        stop marker) stays. Returns how many were dropped."""
+        kept: list[object] = []
+        dropped = 0
+        while True:
+            try:
+                item = self.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            self.task_done()
+            if isinstance(item, Update):
+                dropped += 1
+            else:
+                kept.append(item)
+        for item in kept:
+            self.put_nowait(item)
+        return dropped
+
     async def finish(self, update: object) -> None:
         """Mark a journaled update handled (its payload is dropped)."""
         if not isinstance(update, Update) or self.store is None:
@@ -158,6 +187,26 @@ class Inbox(asyncio.Queue[object]):
                 exc,
             )
 
+    async def quarantine(self, raw: object, reason: str) -> None:
+        """Set aside an update the bot cannot read: kept in the quarantine table (counted, shown to staff),
+        never handled or retried. Logged once, without its content (it may hold an investor's message)."""
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        update_id = update_id if fits_int64(update_id) else None
+        log.error("update %s could not be read (%s): set aside in quarantine, not handled", update_id, reason)
+        if self.store is None:
+            return
+        try:
+            await self.store.quarantine_update(update_id, reason, json.dumps(raw, ensure_ascii=False, default=str))
+            if update_id is not None:
+                await self.store.finish_update(update_id)  # its journal row: never replayed
+            total = await self.store.count_quarantined()
+            notice = f"Telegram sent update {update_id} in a shape the bot cannot read ({reason}); it is kept aside"
+            await self.store.queue_notice(f"{notice}, unhandled. Kept aside so far: {total}.")
+        except _DB_ERRORS as exc:
+            log.error("could not keep the unreadable update %s: %s", update_id, exc)
+        if self.on_quarantine is not None:
+            self.on_quarantine()
+
     async def replay(self, app: Application[Any, Any, Any, Any, Any, Any]) -> int:
         """Queue the updates journaled by an earlier run and never finished; returns how many."""
         if self.store is None:
@@ -165,10 +214,10 @@ class Inbox(asyncio.Queue[object]):
         count = 0
         for update_id, payload in await self.store.pending_updates():
             try:
-                update = Update.de_json(json.loads(payload), app.bot)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.error("journaled update %d is unreadable, dropped: %s", update_id, exc)
-                await self.store.finish_update(update_id)
+                raw = json.loads(payload, parse_int=_int64)
+                update = Update.de_json(raw, app.bot)
+            except Exception as exc:  # whatever the shape: set aside, never a crash at every start
+                await self.quarantine(_raw_or_id(payload, update_id), _reason(exc, payload))
                 continue
             await super().put(update)  # already journaled
             count += 1
@@ -183,6 +232,7 @@ class JournalingRequest(BaseRequest):
     def __init__(self, inner: BaseRequest, inbox: Inbox) -> None:
         self.inner = inner
         self.inbox = inbox
+        self.last_batch: list[Any] = []  # the raw updates of the last getUpdates (see QuarantiningBot)
 
     @property
     def read_timeout(self) -> float | None:
@@ -213,12 +263,62 @@ class JournalingRequest(BaseRequest):
         )
         if status == 200 and get_updates:
             try:
-                result = json.loads(payload).get("result")
+                result = json.loads(payload, parse_int=_checked_int).get("result")
             except (ValueError, AttributeError):
                 result = None  # python-telegram-bot reports the bad response
             if isinstance(result, list) and result:
+                if any(_has_oversized_int(raw) for raw in result):
+                    result, payload = await self._set_aside_oversized(result)
+                self.last_batch = result
                 await self.inbox.admit(result)
         return status, payload
+
+    async def _set_aside_oversized(self, result: list[Any]) -> tuple[list[Any], bytes]:
+        """Updates with an integer SQLite cannot store (ids are 64-bit at most): quarantined, and replaced
+        by an empty update with the same id, so the offset still moves past them."""
+        kept: list[Any] = []
+        for raw in result:
+            if _has_oversized_int(raw):
+                await self.inbox.quarantine(_unmark(raw), "an integer beyond 64 bits")
+                raw = placeholder(raw)
+                if raw is None:
+                    continue
+            kept.append(raw)
+        return kept, json.dumps({"ok": True, "result": kept}).encode()
+
+
+class QuarantiningBot(ExtBot[Any]):
+    """The bot, whose ``get_updates`` survives updates of the wrong shape.
+
+    python-telegram-bot parses a fetched batch as a whole: one update with a field of the wrong type
+    (``{"message": 42}``, a ``date`` that is text) fails the batch, the offset never moves past it, and
+    polling retries it forever. Here such a batch is parsed again one update at a time, from the raw
+    JSON the journaling request kept: what cannot be read is quarantined and replaced by an empty update
+    with its id (handled by nobody, and confirmed to Telegram with the next offset). Batches that parse
+    cost nothing extra (parsing every update twice would cost ~68 us each, measured).
+    """
+
+    def __init__(self, token: str, *, journal: JournalingRequest, **kwargs: Any) -> None:
+        super().__init__(token, get_updates_request=journal, **kwargs)
+        self._journal = journal
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception as exc:  # a shape python-telegram-bot cannot parse
+            log.debug("a fetched batch did not parse (%s); parsing it update by update", type(exc).__name__)
+        parsed: list[Update] = []
+        for raw in self._journal.last_batch:
+            try:
+                parsed.append(Update.de_json(raw, self))
+            except Exception as exc:
+                await self._journal.inbox.quarantine(raw, _reason(exc, raw))
+                empty = placeholder(raw)
+                if empty is not None:
+                    parsed.append(Update.de_json(empty, self))
+        return tuple(parsed)
 
 
 class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -230,6 +330,67 @@ class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):
         finally:
             if isinstance(self.update_queue, Inbox):
                 await self.update_queue.finish(update)
+
+
+class _Oversized(int):
+    """An integer from the JSON that SQLite could not store (marked while parsing, cheaply)."""
+
+
+def _checked_int(text: str) -> int:
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else _Oversized(value)
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("an integer beyond 64 bits")
+    return value
+
+
+def _has_oversized_int(value: object) -> bool:
+    if isinstance(value, _Oversized):
+        return True
+    if isinstance(value, dict):
+        return any(_has_oversized_int(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_oversized_int(v) for v in value)
+    return False
+
+
+def _unmark(value: Any) -> Any:
+    if isinstance(value, _Oversized):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _unmark(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unmark(v) for v in value]
+    return value
+
+
+def placeholder(raw: object) -> dict[str, Any] | None:
+    """An empty update with the same id (None when there is no usable id)."""
+    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+    return {"update_id": update_id} if fits_int64(update_id) else None
+
+
+def _reason(exc: BaseException, raw: object) -> str:
+    """What went wrong, without any of the update's content: the exception type and the update's kind."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return f"{type(exc).__name__}: not JSON"
+    kinds = [key for key in raw if key != "update_id"] if isinstance(raw, dict) else []
+    return f"{type(exc).__name__} in a {'/'.join(map(str, kinds[:3])) or 'bare'} update"
+
+
+def _raw_or_id(payload: str, update_id: int) -> object:
+    try:
+        raw = json.loads(payload)
+    except ValueError:
+        return {"update_id": update_id, "unparsed": payload}
+    return raw if isinstance(raw, dict) else {"update_id": update_id, "unparsed": raw}
 
 
 async def purge_finished(context: ContextTypes.DEFAULT_TYPE) -> None:

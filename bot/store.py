@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -110,9 +112,59 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO id_blocks (name, next) SELECT 'questions', coalesce(max(id), 0) + 1 FROM questions;
     """,
+    # 5: nothing stalls or repeats. Staff posts go through an outbox drained in the background (a
+    # hand-off never waits for the staff chat's rate limit); an update that cannot be parsed is set
+    # aside in quarantine; inbox rows keep a digest of their payload, so a reused update id (the Bot
+    # API restarted its sequence) is told from a re-delivery; one hand-off per question and one vote
+    # per user and answer; a reply that never reached the investor is marked as such.
+    """
+    ALTER TABLE inbox ADD COLUMN digest TEXT;
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        update_id INTEGER,
+        received_at REAL NOT NULL,
+        reason TEXT NOT NULL,
+        payload TEXT
+    );
+    CREATE TABLE staff_outbox (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER REFERENCES unanswered (id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        note TEXT,
+        created_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'sending', 'sent', 'summarised', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        done_at TEXT
+    );
+    CREATE INDEX staff_outbox_state ON staff_outbox (state, id);
+    UPDATE unanswered SET question_id = NULL WHERE question_id IS NOT NULL AND id NOT IN
+        (SELECT min(id) FROM unanswered WHERE question_id IS NOT NULL GROUP BY question_id);
+    CREATE UNIQUE INDEX unanswered_question ON unanswered (question_id) WHERE question_id IS NOT NULL;
+    DELETE FROM feedback WHERE id NOT IN
+        (SELECT max(id) FROM feedback GROUP BY user_id, coalesce(question_id, 0), entry_id);
+    CREATE UNIQUE INDEX feedback_vote ON feedback (user_id, coalesce(question_id, 0), entry_id);
+    ALTER TABLE questions ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-_INBOX_INSERT = "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
+# An id newer than every one in the inbox is new, unless the Bot API restarted its numbering: then the
+# row it meets is an older, different update, and is replaced.
+_INBOX_INSERT = (
+    "INSERT INTO inbox (update_id, payload, received_at, digest) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (update_id) DO UPDATE SET payload = excluded.payload, received_at = excluded.received_at,"
+    " digest = excluded.digest, done_at = NULL"
+)
+_REMEMBER_USER = (
+    "INSERT INTO users (user_id, first_name, username, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,"
+    " username = excluded.username, updated_at = excluded.updated_at"
+)
+# The update fields that carry the sender (``from``) in the kinds the bot receives.
+_UPDATE_KINDS = ("message", "edited_message", "callback_query", "inline_query", "chosen_inline_result")
+# SQLite integers are signed 64-bit; a bigger Python int fails at binding (OverflowError).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # How long a deferred write (``Store._queue(soon=False)``) waits at most for a batch to join.
 DEFER_S = 0.05
 # Question ids reserved at a time: one write per this many questions; a restart skips the unused rest.
@@ -134,6 +186,7 @@ class QuestionRecord:
     status: Status
     entry_id: str | None
     score: float
+    delivered: bool = True  # False: the reply could not be sent (Telegram error); staff were told
 
 
 @dataclass(frozen=True)
@@ -151,6 +204,33 @@ class UnansweredItem:
     replied_at: str | None
     delivery_error: str | None = None  # why the last reply could not be delivered (the item stays open)
     delivery_failed_at: str | None = None
+
+
+PostReason = Literal["unanswered", "none_of_these", "undelivered", "notice"]
+PostState = Literal["pending", "sending", "sent", "summarised", "failed"]
+
+
+@dataclass(frozen=True)
+class OutboxPost:
+    """A staff-chat post waiting in the outbox: a queue item (``item_id``) or a notice (``note``)."""
+
+    id: int
+    item_id: int | None
+    reason: PostReason
+    note: str | None
+    created_at: str
+    state: PostState
+    attempts: int
+    error: str | None
+    done_at: str | None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A question given to staff: its queue item, and whether this call created it (False: already queued)."""
+
+    item_id: int
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -232,11 +312,71 @@ def timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+def digest(payload: str) -> str:
+    """What tells two updates with the same id apart: a re-delivery is the same event, a new one is not.
+
+    The event is named by what Telegram never reuses: a message by chat, message id and date, a button
+    press or inline query by its own id. The same update reaches the bot as raw JSON (polling) or
+    re-serialised by python-telegram-bot (webhook), so the whole payload would not compare equal.
+    """
+    try:
+        raw = json.loads(payload)
+    except ValueError:
+        raw = None
+    key: object = payload
+    if isinstance(raw, dict):
+        key = sorted((kind, _event_key(value)) for kind, value in raw.items() if kind != "update_id")
+    text = json.dumps(key, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _event_key(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    if "id" in value and not isinstance(value.get("id"), dict):
+        return {"id": value["id"]}  # callback_query, inline_query, ...
+    chat = value.get("chat")
+    if "message_id" in value:
+        return {
+            "chat": chat.get("id") if isinstance(chat, dict) else chat,
+            "m": value["message_id"],
+            "d": value.get("date"),
+        }
+    return value
+
+
+def fits_int64(value: object) -> bool:
+    """True for an int SQLite can store (bools excluded); ids from outside are checked with this."""
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+
+
+class Forgotten(Exception):
+    """A write for an investor who used /forget after it was started: dropped, never written."""
+
+
 def _create_private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         # Owner-only from the first byte: the log holds investors' questions and ids.
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _epoch(stamp: str) -> float:
+    return dt.datetime.fromisoformat(stamp).timestamp()
+
+
+def _question(row: sqlite3.Row) -> QuestionRecord:
+    fields = dict(row)
+    fields["delivered"] = bool(fields.get("delivered", 1))
+    return QuestionRecord(**fields)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 async def _changed_rows(db: aiosqlite.Connection, sql: str, params: Iterable[Any]) -> int:
@@ -260,6 +400,9 @@ class _Statement:
     params: tuple[Any, ...] | list[tuple[Any, ...]]  # a list: run with executemany
     insert: bool  # the result is the new row's id (else: the number of rows changed)
     result: asyncio.Future[int]
+    # (user id, question id): a write about a question that user asked; dropped if they used /forget
+    # after the question's id was handed out (it was in flight while their data was deleted).
+    guard: tuple[int, int] | None = None
 
 
 async def _connect(path: Path, busy_timeout_ms: int) -> aiosqlite.Connection:
@@ -299,7 +442,13 @@ class Store:
         self._drainer: asyncio.Task[None] | None = None
         self._deferred: asyncio.TimerHandle | None = None  # the drain that writes deferred statements
         self._question_ids: Iterator[int] = iter(())
+        self._last_question_id = 0  # the newest question id handed out by this process
         self._reserving = asyncio.Lock()
+        # user id -> the newest question id handed out when they used /forget: a write about one of
+        # their questions up to that id was in flight during the deletion and is dropped. Kept in memory
+        # only (an id alone, for in-flight work); bounded like the other per-user caches.
+        self._forgotten: dict[int, int] = {}
+        self._identity = _file_identity(path)
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Store:
@@ -409,7 +558,14 @@ class Store:
         return await _settled(self._queue(sql, params, insert=False, soon=soon))
 
     def _queue(
-        self, sql: str, params: Iterable[Any], *, insert: bool, soon: bool = True, many: bool = False
+        self,
+        sql: str,
+        params: Iterable[Any],
+        *,
+        insert: bool,
+        soon: bool = True,
+        many: bool = False,
+        guard: tuple[int, int] | None = None,
     ) -> asyncio.Future[int]:
         """Queue a single statement; the statements queued meanwhile are written in one transaction.
 
@@ -419,10 +575,11 @@ class Store:
         something else starts, or ``DEFER_S`` at the latest: bookkeeping (a question's row, an update's
         done mark) then shares the transaction of the next update's journal instead of taking its own.
         ``many``: ``params`` is a sequence of parameter tuples (executemany; the result is rows changed).
+        ``guard``: see ``_Statement.guard``.
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         rows = [tuple(p) for p in params] if many else tuple(params)
-        self._queued.append(_Statement(sql, rows, insert, future))
+        self._queued.append(_Statement(sql, rows, insert, future, guard))
         if soon:
             self._drain_now()
         elif self._deferred is None and (self._drainer is None or self._drainer.done()):
@@ -439,13 +596,26 @@ class Store:
     async def _drain(self) -> None:
         while self._queued:
             batch, self._queued = self._queued, []
+            batch = [statement for statement in batch if not self._drop_forgotten(statement)]
+            if not batch:
+                continue
 
             def run(db: sqlite3.Connection, batch: list[_Statement] = batch) -> list[int | sqlite3.Error]:
                 results: list[int | sqlite3.Error] = []
                 for statement in batch:
                     try:
                         if isinstance(statement.params, list):
-                            results.append(db.executemany(statement.sql, statement.params).rowcount)
+                            # A savepoint, so a row that fails half-way leaves none of its statement behind.
+                            if not db.in_transaction:
+                                db.execute("BEGIN")  # or RELEASE would commit a transaction SAVEPOINT began
+                            db.execute("SAVEPOINT many")
+                            try:
+                                results.append(db.executemany(statement.sql, statement.params).rowcount)
+                            except BaseException:
+                                db.execute("ROLLBACK TO many")
+                                raise
+                            finally:
+                                db.execute("RELEASE many")
                             continue
                         cursor = db.execute(statement.sql, statement.params)
                         results.append(int(cursor.lastrowid or 0) if statement.insert else cursor.rowcount)
@@ -455,6 +625,10 @@ class Store:
                         results.append(exc)
                     except sqlite3.Error as exc:  # a constraint: SQLite undid that statement only
                         results.append(exc)
+                    except (OverflowError, ValueError, TypeError) as exc:
+                        # Refused at binding (an int beyond 64 bits, a value SQLite cannot store): nothing
+                        # of it was written. It fails its own caller, never the batch it rides with.
+                        results.append(sqlite3.InterfaceError(f"{type(exc).__name__}: {exc}"))
                 return results
 
             try:
@@ -471,6 +645,32 @@ class Store:
                 else:
                     statement.result.set_result(outcome)
 
+    def _drop_forgotten(self, statement: _Statement) -> bool:
+        """Settle (with 0, unwritten) a statement about a question whose asker has since used /forget."""
+        if statement.guard is None:
+            return False
+        user_id, question_id = statement.guard
+        newest = self._forgotten.get(user_id)
+        if newest is None or question_id > newest:
+            return False
+        if not statement.result.done():
+            statement.result.set_result(0)
+        log.info("dropped a write in flight for an investor who used /forget")
+        return True
+
+    def check_file(self) -> str | None:
+        """Why the database file is no longer the one this store opened (deleted, replaced), or None.
+
+        SQLite keeps writing to an open file that was deleted: everything since would vanish at the next
+        start. The bot checks this periodically and stops with this message instead.
+        """
+        now = _file_identity(self.path)
+        if now is None:
+            return f"{self.path}: the database file was deleted while the bot was running"
+        if self._identity is not None and now != self._identity:
+            return f"{self.path}: the database file was replaced while the bot was running"
+        return None
+
     async def _fetch(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         async with self._db.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
@@ -481,6 +681,7 @@ class Store:
         """A new question id, for ``log_question``; from a block reserved for this process (shell or bot)."""
         async with self._reserving:
             for question_id in self._question_ids:
+                self._last_question_id = question_id
                 return question_id
 
             def run(db: sqlite3.Connection) -> int:
@@ -493,7 +694,8 @@ class Store:
 
             end = await self._transact(run)
             self._question_ids = iter(range(end - QUESTION_ID_BLOCK + 1, end))
-            return end - QUESTION_ID_BLOCK
+            self._last_question_id = end - QUESTION_ID_BLOCK
+            return self._last_question_id
 
     async def log_question(
         self,
@@ -521,8 +723,8 @@ class Store:
         done mark); ``soon=False`` defers it (``_queue``). The future ends with the write (or its error).
         """
         return self._queue(
-            "INSERT INTO questions (id, asked_at, user_id, chat_id, lang, text, status, entry_id, score)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO questions (id, asked_at, user_id, chat_id, lang, text, status, entry_id, score, delivered)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.asked_at,
@@ -533,18 +735,26 @@ class Store:
                 record.status,
                 record.entry_id,
                 float(record.score),
+                int(record.delivered),
             ),
             insert=True,
             soon=soon,
+            guard=None if record.user_id is None else (record.user_id, record.id),
         )
 
+    async def mark_undelivered(self, question_id: int) -> None:
+        """The reply to a logged question never reached the investor."""
+        await self._update("UPDATE questions SET delivered = 0 WHERE id = ?", (question_id,))
+
     async def get_question(self, question_id: int) -> QuestionRecord | None:
+        if not fits_int64(question_id):
+            return None
         rows = await self._fetch("SELECT * FROM questions WHERE id = ?", (question_id,))
-        return QuestionRecord(**dict(rows[0])) if rows else None
+        return _question(rows[0]) if rows else None
 
     async def recent_questions(self, limit: int = 50) -> list[QuestionRecord]:
         rows = await self._fetch("SELECT * FROM questions ORDER BY id DESC LIMIT ?", (limit,))
-        return [QuestionRecord(**dict(r)) for r in rows]
+        return [_question(r) for r in rows]
 
     async def count_questions(self) -> int:
         rows = await self._fetch("SELECT COUNT(*) FROM questions")
@@ -561,7 +771,52 @@ class Store:
             (question_id, utcnow(), user_id, chat_id, lang, text),
         )
 
+    async def hand_off(
+        self,
+        *,
+        question_id: int | None,
+        user_id: int | None,
+        chat_id: int | None,
+        lang: str,
+        text: str,
+        reason: PostReason,
+        first_name: str | None = None,
+        username: str | None = None,
+    ) -> Handoff | None:
+        """Give a question to staff, in one transaction: the queue item, its staff-chat post in the outbox,
+        and the asker's name for that post.
+
+        Once per question: for a question already queued (a second "None of these", a replayed update)
+        this returns the existing item with ``created=False`` and queues no second post. None: the asker
+        used /forget while this was in flight, so nothing was written.
+        """
+        if user_id is not None and question_id is not None and self._forgotten.get(user_id, -1) >= question_id:
+            return None
+
+        def run(db: sqlite3.Connection) -> Handoff:
+            if question_id is not None:
+                row = db.execute("SELECT id FROM unanswered WHERE question_id = ?", (question_id,)).fetchone()
+                if row is not None:
+                    return Handoff(int(row[0]), created=False)
+            now = utcnow()
+            item_id = db.execute(
+                "INSERT INTO unanswered (question_id, created_at, user_id, chat_id, lang, text)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (question_id, now, user_id, chat_id, lang, text),
+            ).lastrowid
+            assert item_id is not None
+            db.execute(
+                "INSERT INTO staff_outbox (item_id, reason, created_at) VALUES (?, ?, ?)", (item_id, reason, now)
+            )
+            if user_id is not None and (first_name or username):
+                db.execute(_REMEMBER_USER, (user_id, first_name or None, username or None, now))
+            return Handoff(int(item_id), created=True)
+
+        return await self._transact(run)
+
     async def get_unanswered(self, item_id: int) -> UnansweredItem | None:
+        if not fits_int64(item_id):
+            return None
         rows = await self._fetch("SELECT * FROM unanswered WHERE id = ?", (item_id,))
         return UnansweredItem(**dict(rows[0])) if rows else None
 
@@ -618,6 +873,65 @@ class Store:
         )
         return count > 0
 
+    # --- the staff outbox: posts to the staff chat, sent in the background (handlers/staff_outbox.py)
+
+    async def queue_notice(self, note: str) -> int:
+        """A staff-chat notice that is not about a queue item (e.g. an update set aside); returns its id."""
+        return await self._insert(
+            "INSERT INTO staff_outbox (reason, note, created_at) VALUES ('notice', ?, ?)", (note, utcnow())
+        )
+
+    async def pending_posts(self, limit: int = 100) -> list[OutboxPost]:
+        """Posts not yet sent, oldest first."""
+        rows = await self._fetch("SELECT * FROM staff_outbox WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,))
+        return [OutboxPost(**dict(row)) for row in rows]
+
+    async def count_pending_posts(self) -> int:
+        rows = await self._fetch("SELECT COUNT(*) FROM staff_outbox WHERE state = 'pending'")
+        return int(rows[0][0])
+
+    async def set_post_state(
+        self, post_ids: Sequence[int], state: PostState, error: str | None = None, *, attempt: bool = False
+    ) -> None:
+        """Move posts to ``state``; ``attempt`` counts one more try (set with ``sending``, before the send)."""
+        if not post_ids:
+            return
+        done = None if state in ("pending", "sending") else utcnow()
+        await self._update(
+            "UPDATE staff_outbox SET state = ?, error = ?, done_at = ?, attempts = attempts + ?"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (state, None if error is None else error[:500], done, int(attempt), json.dumps(list(post_ids))),
+        )
+
+    async def recover_outbox(self) -> int:
+        """At start: posts whose send was cut off by a crash are not sent again (they may have gone out);
+        they are marked failed, and stay in /unanswered. Returns how many."""
+        return await self._update(
+            "UPDATE staff_outbox SET state = 'failed', error = 'interrupted by a restart (may not have been posted)',"
+            " done_at = ? WHERE state = 'sending'",
+            (utcnow(),),
+        )
+
+    # --- updates that could not be parsed
+
+    async def quarantine_update(self, update_id: int | None, reason: str, payload: str) -> int:
+        """Set aside an update the bot cannot read (kept for inspection, never handled); returns its row id."""
+        return await self._insert(
+            "INSERT INTO quarantine (update_id, received_at, reason, payload) VALUES (?, ?, ?, ?)",
+            (update_id if fits_int64(update_id) else None, time.time(), reason[:500], payload),
+        )
+
+    async def count_quarantined(self) -> int:
+        rows = await self._fetch("SELECT COUNT(*) FROM quarantine")
+        return int(rows[0][0])
+
+    async def quarantined(self, limit: int = 50) -> list[tuple[int, int | None, float, str]]:
+        """The newest set-aside updates: (row id, update id, received at, reason), without their payload."""
+        rows = await self._fetch(
+            "SELECT id, update_id, received_at, reason FROM quarantine ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [(int(r[0]), None if r[1] is None else int(r[1]), float(r[2]), str(r[3])) for r in rows]
+
     # --- staff posts
 
     async def link_staff_message(self, chat_id: int, message_id: int, item_id: int) -> None:
@@ -666,11 +980,29 @@ class Store:
 
     async def record_feedback(
         self, *, user_id: int | None, question_id: int | None, entry_id: str, helpful: bool
-    ) -> int:
-        return await self._insert(
-            "INSERT INTO feedback (created_at, user_id, question_id, entry_id, helpful) VALUES (?, ?, ?, ?, ?)",
-            (utcnow(), user_id, question_id, entry_id, int(helpful)),
-        )
+    ) -> bool:
+        """One vote per user and answer (question, entry): a second press changes the vote, never adds one.
+
+        Returns True for a new vote, False for a changed or repeated one (or one dropped by /forget).
+        """
+        if user_id is not None and question_id is not None and self._forgotten.get(user_id, -1) >= question_id:
+            return False
+
+        def run(db: sqlite3.Connection) -> bool:
+            changed = db.execute(
+                "UPDATE feedback SET helpful = ?, created_at = ? WHERE user_id IS ? AND coalesce(question_id, 0) = ?"
+                " AND entry_id = ?",
+                (int(helpful), utcnow(), user_id, question_id or 0, entry_id),
+            ).rowcount
+            if changed:
+                return False
+            db.execute(
+                "INSERT INTO feedback (created_at, user_id, question_id, entry_id, helpful) VALUES (?, ?, ?, ?, ?)",
+                (utcnow(), user_id, question_id, entry_id, int(helpful)),
+            )
+            return True
+
+        return await self._transact(run)
 
     async def feedback_counts(self, since: str | None = None) -> tuple[int, int]:
         """(helpful, not helpful) over all feedback, or over feedback given at or after ``since``."""
@@ -703,12 +1035,7 @@ class Store:
         """Store (or refresh) the name staff posts show; the language preference is kept."""
 
         async def run(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                "INSERT INTO users (user_id, first_name, username, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,"
-                " username = excluded.username, updated_at = excluded.updated_at",
-                (user_id, first_name or None, username or None, utcnow()),
-            )
+            await db.execute(_REMEMBER_USER, (user_id, first_name or None, username or None, utcnow()))
 
         await self._write(run)
 
@@ -726,7 +1053,16 @@ class Store:
         Their open staff items keep the question text (staff may still want to answer it in the FAQ)
         but lose user and chat ids, so nothing can be sent to or traced back to them; their closed
         items go. Staff posts of open items stay linked.
+
+        Work still in flight for them is covered too: a question whose id was handed out before this
+        call is never written afterwards (nor its hand-off, vote or name), and the raw updates of theirs
+        still in the inbox or in quarantine lose their payload, so no restart replays them.
         """
+        if len(self._forgotten) > 10_000:  # in-flight work lasts seconds; bound the memory
+            self._forgotten.clear()
+        self._forgotten[user_id] = self._last_question_id
+        if self._queued:
+            self._drain_now()  # statements already queued: dropped by the guard, or written before the delete
 
         async def run(db: aiosqlite.Connection) -> ForgetCounts:
             async def count(sql: str) -> int:
@@ -737,6 +1073,13 @@ class Store:
             items_anonymised = await count("UPDATE unanswered SET user_id = NULL, chat_id = NULL WHERE user_id = ?")
             questions = await count("DELETE FROM questions WHERE user_id = ?")
             users = await count("DELETE FROM users WHERE user_id = ?")
+            for table in ("inbox", "quarantine"):
+                senders = ", ".join(f"json_extract(payload, '$.{kind}.from.id')" for kind in _UPDATE_KINDS)
+                await db.execute(
+                    f"UPDATE {table} SET payload = NULL"  # noqa: S608 (names from constants, the id is a parameter)
+                    f" WHERE payload IS NOT NULL AND json_valid(payload) AND ? IN ({senders})",
+                    (user_id,),
+                )
             return ForgetCounts(questions, feedback, items_deleted, items_anonymised, users)
 
         return await self._write(run)
@@ -756,6 +1099,8 @@ class Store:
                 return await _changed_rows(db, sql, (cutoff,))
 
             feedback = await count("DELETE FROM feedback WHERE created_at < ?")
+            await db.execute("DELETE FROM staff_outbox WHERE state != 'pending' AND done_at < ?", (cutoff,))
+            await db.execute("DELETE FROM quarantine WHERE received_at < ?", (_epoch(cutoff),))
             items = await count("DELETE FROM unanswered WHERE status != 'new' AND COALESCE(replied_at, created_at) < ?")
             questions = await count("DELETE FROM questions WHERE asked_at < ?")
             users = await count(
@@ -772,24 +1117,32 @@ class Store:
     async def journal_updates(self, updates: Sequence[tuple[int, str]], now: float | None = None) -> set[int]:
         """Keep updates (update_id, JSON) until ``finish_update``, in one transaction.
 
-        Returns the ids that were new; an id already in the inbox (a re-delivery) is left as it was.
+        Returns the ids that were new. An id already in the inbox with the same payload (a re-delivery)
+        is left as it was; with another payload it is a new update that reuses the id (the Bot API
+        restarted its numbering: Telegram does after a week without updates, a self-hosted server at
+        its own restart), and replaces the old row.
         """
         received = time.time() if now is None else now
-        unique = dict(updates)
+        unique = {update_id: (payload, digest(payload)) for update_id, payload in updates}
         if not unique:
             return set()
 
         def run(db: sqlite3.Connection) -> set[int]:
             # Telegram numbers updates sequentially: one range query finds the ids already here.
             seen = {
-                int(row[0])
+                int(row[0]): row[1]
                 for row in db.execute(
-                    "SELECT update_id FROM inbox WHERE update_id BETWEEN ? AND ?", (min(unique), max(unique))
+                    "SELECT update_id, digest FROM inbox WHERE update_id BETWEEN ? AND ?", (min(unique), max(unique))
                 )
             }
-            fresh = [(update_id, payload, received) for update_id, payload in unique.items() if update_id not in seen]
+            fresh = [
+                (update_id, payload, received, hashed)
+                for update_id, (payload, hashed) in unique.items()
+                # A row from before schema 5 has no digest: taken as the same update, as it always was.
+                if update_id not in seen or (seen[update_id] is not None and seen[update_id] != hashed)
+            ]
             db.executemany(_INBOX_INSERT, fresh)
-            return {update_id for update_id, _, _ in fresh}
+            return {row[0] for row in fresh}
 
         return await self._transact(run)
 
@@ -801,7 +1154,7 @@ class Store:
         received = time.time() if now is None else now
         return self._queue(
             _INBOX_INSERT,
-            [(update_id, payload, received) for update_id, payload in updates],
+            [(update_id, payload, received, digest(payload)) for update_id, payload in updates],
             insert=False,
             many=True,
         )
@@ -886,7 +1239,7 @@ class Store:
                 (last_id, start or "", end, end, batch),
             )
             for row in rows:
-                yield QuestionRecord(**dict(row))
+                yield _question(row)
             if len(rows) < batch:
                 return
             last_id = int(rows[-1]["id"])

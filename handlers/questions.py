@@ -13,13 +13,13 @@ import sqlite3
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageEntityType
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.assistant import Reply
 from bot.render import Answer, format_html
-from handlers import callbacks
+from handlers import callbacks, staff_outbox
 from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private, services
-from handlers.staff import notify_staff
 from handlers.ui import button_text, label_text, quote, reply_html, say, show
 
 log = logging.getLogger(__name__)
@@ -109,15 +109,20 @@ async def on_question(update: Update, context: Context) -> None:
             seconds = max(1, math.ceil(verdict.retry_after))
             await reply_html(message, say(await svc.ui_lang(user), "slow_down", seconds=seconds))
         return
-    reply = await svc.assistant.ask(
-        text,
-        user_id=user.id,
-        chat_id=chat.id,
-        lang=await svc.chosen_lang(user.id),
-        deliver=functools.partial(send_reply, message, svc),
-    )
-    if reply.unanswered_id is not None:  # after the investor's reply, so staff posting never delays it
-        await notify_staff(context.bot, svc, user, reply.unanswered_id, "unanswered")
+    try:
+        await svc.assistant.ask(
+            text,
+            user_id=user.id,
+            chat_id=chat.id,
+            lang=await svc.chosen_lang(user.id),
+            deliver=functools.partial(send_reply, message, svc),
+            first_name=user.first_name,
+            username=user.username,
+        )
+    finally:
+        # A hand-off (or a reply that could not be delivered) is in the staff outbox: post it soon, in
+        # the background; the investor's reply never waits for the staff chat.
+        staff_outbox.wake(context.application)
 
 
 @button
@@ -146,20 +151,25 @@ async def on_none_of_these(query: CallbackQuery, action: callbacks.Action, svc: 
     if record is None or record.user_id != query.from_user.id:
         await query.answer(say(lang, "expired"))
         return
-    if record.id in svc.handed_over:
-        await query.answer(say(record.lang, "already_handed_over"))
-        return
     chat_id = query.message.chat.id if query.message is not None else record.chat_id
-    item = await svc.assistant.none_of_these(
-        record.id, user_id=query.from_user.id, chat_id=chat_id, lang=record.lang, text=record.text
+    handoff = await svc.assistant.none_of_these(
+        record.id,
+        user_id=query.from_user.id,
+        chat_id=chat_id,
+        lang=record.lang,
+        text=record.text,
+        first_name=query.from_user.first_name,
+        username=query.from_user.username,
     )
-    if item is None:
+    if handoff is None:
         await query.answer(say(record.lang, "not_logged"), show_alert=True)
         return
-    svc.handed_over.add(record.id)
+    if not handoff.created:  # pressed again, after a restart too: the database knows it is with staff
+        await query.answer(say(record.lang, "already_handed_over"))
+        return
+    staff_outbox.wake(context.application)
     await query.answer()
     await show(query, say(record.lang, "handed_over", question=quote(record.text)))
-    await notify_staff(context.bot, svc, query.from_user, item, "none_of_these")
 
 
 @button
@@ -175,6 +185,7 @@ async def on_feedback(query: CallbackQuery, action: callbacks.Action, svc: Servi
             record = await svc.store.get_question(question_id)
             if record is None or record.user_id != query.from_user.id:
                 question_id = None  # not theirs: keep the vote for the entry, not the link
+        # One vote per user and answer: pressing again (or both buttons) changes the vote, adds none.
         await svc.store.record_feedback(
             user_id=query.from_user.id, question_id=question_id, entry_id=action.entry, helpful=action.helpful
         )
@@ -189,7 +200,11 @@ async def on_feedback(query: CallbackQuery, action: callbacks.Action, svc: Servi
             for row in message.reply_markup.inline_keyboard
             if not any(str(b.callback_data or "").startswith("f:") for b in row)
         ]
-        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+        if rows != [list(row) for row in message.reply_markup.inline_keyboard]:
+            try:
+                await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+            except BadRequest as exc:  # pressed twice at once: the first press already removed the row
+                log.debug("feedback buttons already gone: %s", exc)
 
 
 def register(app: AnyApplication) -> None:

@@ -14,6 +14,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.assistant import Knowledge
 from bot.config import Config, LimitsConfig, MatchingConfig, TelegramConfig
+from handlers import staff_outbox
 from handlers.context import SERVICES_KEY, AnyApplication, Services
 from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
 from tests.conftest import MINI_KB
@@ -39,7 +40,15 @@ class Harness:
         update = {"update_id": next(self._ids), **update}
         self.api._remember(update)  # as push_update does: replies to this message must find it
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.staff_posts_sent()
         return self.api.calls[mark:]
+
+    async def staff_posts_sent(self) -> None:
+        """Staff-chat posts go out in the background (handlers/staff_outbox.py): wait for them."""
+        outbox = staff_outbox.outbox_of(self.app)
+        if outbox is not None:
+            outbox.retry_s = 0.0
+            await outbox.settled()
 
     async def send(self, user_id: int, text: str, **kwargs: Any) -> list[Call]:
         return await self.process(self.api.message_update(user_id, text, **kwargs))

@@ -124,8 +124,11 @@ async def test_an_unreadable_journaled_update_is_dropped_with_an_error(
         await store.close()
     async with running_bot(config) as tg:
         assert tg.app.update_queue.qsize() == 0
-    assert "journaled update 77 is unreadable" in caplog.text
+    assert "update 77 could not be read" in caplog.text
     assert inbox_rows(config.database)[77][1] is not None
+    with sqlite3.connect(config.database) as raw:
+        kept = raw.execute("SELECT update_id, payload FROM quarantine").fetchall()
+    assert kept == [(77, '{"update_id": 77, "unparsed": "{not json"}')]
 
 
 async def test_a_failing_journal_never_costs_the_update(
