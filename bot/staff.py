@@ -552,12 +552,25 @@ def write_csv(records: Iterable[QuestionRecord], out: TextIO) -> int:
     return count
 
 
+# The days an export may name: the log has nothing older, and a far-off end ("9999-12-31") would
+# overflow the day after it. Leaving a date out means no limit on that side.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2100, 12, 31)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits: fromisoformat also takes "20261105" and weeks
+
+
 def parse_day(text: str) -> dt.date:
-    """A ``YYYY-MM-DD`` date; ValueError with a message for users otherwise."""
+    """A ``YYYY-MM-DD`` date from ``FIRST_DAY`` to ``LAST_DAY``; ValueError with a message for users otherwise."""
+    text = text.strip()
     try:
-        return dt.date.fromisoformat(text.strip())
+        if not _DAY.fullmatch(text):
+            raise ValueError
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{text} is outside {FIRST_DAY} to {LAST_DAY} (leave a date out for no limit)")
+    return day
 
 
 def day_bounds(first: dt.date | None, last: dt.date | None) -> tuple[str | None, str | None]:

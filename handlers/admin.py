@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import html
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,22 @@ ADMIN_COMMANDS = [
     ("reload", "Reload faq/ (validated)"),
 ]
 MAX_ERRORS_SHOWN = 20
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger one overflows in the driver
+# ASCII digits only: str.isdigit() and int() also take "²" and full-width "１２".
+_NUMBER = re.compile(r"#?([0-9]{1,19})")
+USAGE = {
+    "unanswered": "Usage: /unanswered [PAGE]",
+    "answer": "Usage: /answer ID your reply to the investor",
+    "dismiss": "Usage: /dismiss ID",
+    "export": "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]",
+}
+
+
+def parse_id(text: str) -> int | None:
+    """A positive integer within SQLite's range, as typed after a command (``12`` or ``#12``); else None."""
+    match = _NUMBER.fullmatch(text)
+    value = int(match.group(1)) if match else 0
+    return value if 1 <= value <= MAX_ID else None
 
 
 def allowed(update: Update, svc: Services) -> bool:
@@ -112,7 +129,10 @@ async def unanswered_command(update: Update, context: Context, svc: Services) ->
     message = update.effective_message
     assert message is not None
     args = context.args or []
-    page = int(args[0]) if args and args[0].isdigit() else 1
+    page = 1 if not args else parse_id(args[0]) if len(args) == 1 else None
+    if page is None:
+        await message.reply_text(USAGE["unanswered"])
+        return
     text, markup = await unanswered_page(svc, page)
     await message.reply_text(split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -122,10 +142,11 @@ async def answer_command(update: Update, context: Context, svc: Services) -> Non
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     parts = (message.text or "").split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
-        await message.reply_text("Usage: /answer ID your reply to the investor")
+    item_id = parse_id(parts[1]) if len(parts) == 3 else None
+    if item_id is None:
+        await message.reply_text(USAGE["answer"])
         return
-    await message.reply_text(await deliver_reply(context.bot, svc, int(parts[1].lstrip("#")), parts[2], user))
+    await message.reply_text(await deliver_reply(context.bot, svc, item_id, parts[2], user))
 
 
 @admin_only
@@ -133,10 +154,10 @@ async def dismiss_command(update: Update, context: Context, svc: Services) -> No
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and svc.store is not None
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
-        await message.reply_text("Usage: /dismiss ID")
+    item_id = parse_id(args[0]) if len(args) == 1 else None
+    if item_id is None:
+        await message.reply_text(USAGE["dismiss"])
         return
-    item_id = int(args[0].lstrip("#"))
     done = await svc.store.dismiss_unanswered(item_id, user.id, only_open=True)
     await message.reply_text(
         f"#{item_id} dismissed by {staff_name(user)}." if done else f"#{item_id} is not an open question."
@@ -158,12 +179,15 @@ async def export_command(update: Update, context: Context, svc: Services) -> Non
     message = update.effective_message
     assert message is not None and svc.store is not None
     args = context.args or []
+    if len(args) > 2:
+        await message.reply_text(USAGE["export"])
+        return
     try:
         first = parse_day(args[0]) if len(args) > 0 else None
         last = parse_day(args[1]) if len(args) > 1 else None
         data = await export_csv_bytes(svc.store, first, last)
     except ValueError as exc:
-        await message.reply_text(f"{exc}. Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]")
+        await message.reply_text(f"{exc}. {USAGE['export']}")
         return
     name = f"etown-questions-{first or 'start'}-to-{last or dt.date.today()}.csv"
     await message.reply_document(InputFile(data, filename=name), caption="Question log (CSV, UTF-8)")

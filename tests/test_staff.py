@@ -427,6 +427,13 @@ def test_dates_for_the_export() -> None:
     assert staff.parse_day(" 2026-11-05 ") == dt.date(2026, 11, 5)
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         staff.parse_day("05/11/2026")
+    for odd in ("2026-13-45", "20261105", "2026-W45-1", "２０２６-11-05", "2026-11-05T00:00"):
+        with pytest.raises(ValueError, match="not a date"):
+            staff.parse_day(odd)
+    for far in ("0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31"):  # 9999-12-31 + 1 day overflows
+        with pytest.raises(ValueError, match="outside 2000-01-01 to 2100-12-31"):
+            staff.parse_day(far)
+    assert staff.day_bounds(staff.FIRST_DAY, staff.LAST_DAY) == ("2000-01-01", "2101-01-01")
     assert staff.day_bounds(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) == ("2026-11-01", "2026-12-01")
     assert staff.day_bounds(None, None) == (None, None)
     with pytest.raises(ValueError, match="after"):

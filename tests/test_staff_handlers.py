@@ -362,3 +362,59 @@ async def test_closing_a_full_post_keeps_its_html_valid_and_the_note(tg: Harness
     assert closed["text"].rsplit("\n\n", 1)[1].startswith(note) and closed["text"].endswith(" UTC")
     assert units(closed["text"]) <= 4096 and closed["text"].startswith("Unanswered question #1\nline 0: rent & ")
     assert any(e["type"] == "blockquote" for e in closed.get("entities", []))
+
+
+# --- odd admin arguments get the usage line (issue 12, point 15)
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("/dismiss ²", "Usage: /dismiss ID"),
+        ("/dismiss 99999999999999999999999", "Usage: /dismiss ID"),
+        ("/dismiss 9223372036854775808", "Usage: /dismiss ID"),  # 2^63: beyond SQLite's integers
+        ("/dismiss 0", "Usage: /dismiss ID"),
+        ("/dismiss -3", "Usage: /dismiss ID"),
+        ("/dismiss １２", "Usage: /dismiss ID"),  # full-width digits: int() would take them
+        ("/dismiss 1 2", "Usage: /dismiss ID"),
+        ("/answer 99999999999999999999999 hi", "Usage: /answer ID your reply to the investor"),
+        ("/answer abc", "Usage: /answer ID your reply to the investor"),
+        ("/answer ² hello", "Usage: /answer ID your reply to the investor"),
+        ("/answer 0 hello", "Usage: /answer ID your reply to the investor"),
+        ("/export 0001-01-01 9999-12-31", "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]"),
+        ("/export 2026-01-01 9999-12-31", "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]"),
+        ("/export 2026-13-45", "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]"),
+        ("/export ２０２６-01-01", "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]"),
+        ("/export 2026-01-01 2026-02-01 2026-03-01", "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]"),
+        ("/unanswered -1", "Usage: /unanswered [PAGE]"),
+        ("/unanswered 99999999999999999999", "Usage: /unanswered [PAGE]"),
+        ("/unanswered ²", "Usage: /unanswered [PAGE]"),
+        ("/unanswered two", "Usage: /unanswered [PAGE]"),
+    ],
+)
+async def test_odd_admin_arguments_get_the_usage_line(
+    tg: Harness, caplog: pytest.LogCaptureFixture, command: str, usage: str
+) -> None:
+    await posted(tg)
+    with caplog.at_level(logging.WARNING):
+        replies = sent(await tg.send(ADMIN, command))
+    assert len(replies) == 1 and usage in replies[0]["text"], replies
+    assert "went wrong" not in replies[0]["text"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    store = tg.services.store
+    assert store is not None
+    item = await store.get_unanswered(1)
+    assert item is not None and item.status == "new"
+    assert not [m for m in sent(await tg.send(ADMIN, "/stats")) if "went wrong" in m["text"]]  # still serving
+
+
+async def test_edge_ids_and_dates_that_are_valid_are_taken(tg: Harness) -> None:
+    await posted(tg)
+    reply = sent(await tg.send(ADMIN, "/dismiss 9223372036854775807"))[0]["text"]  # 2^63 - 1: the largest id
+    assert reply == "#9223372036854775807 is not an open question."
+    assert "no queued question" in sent(await tg.send(ADMIN, "/answer 9223372036854775807 hi"))[0]["text"]
+    assert sent(await tg.send(ADMIN, "/dismiss #1"))[0]["text"].startswith("#1 dismissed by Tester")
+    await tg.send(ADMIN, "/export 2000-01-01 2100-12-31")
+    (upload,) = tg.api.uploads(ADMIN)
+    assert upload.filename == "etown-questions-2000-01-01-to-2100-12-31.csv"
+    assert sent(await tg.send(ADMIN, "/unanswered 9223372036854775807"))[0]["text"] == "No open questions. 🎉"
