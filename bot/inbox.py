@@ -287,6 +287,24 @@ class JournalingRequest(BaseRequest):
         return kept, json.dumps({"ok": True, "result": kept}).encode()
 
 
+# python-telegram-bot logs the whole raw batch (investors' messages) at CRITICAL when an update does not
+# parse, from these loggers (getUpdates: the bot; a webhook: telegram.ext's webhook handler).
+_RAW_DATA_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext")
+
+
+class WithoutRawUpdates(logging.Filter):
+    """Rewrites python-telegram-bot's "Received data was ..." records to one line without the data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "Received data was" in str(record.msg):
+            record.msg = "an update from Telegram could not be parsed (its content is not logged)"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 class QuarantiningBot(ExtBot[Any]):
     """The bot, whose ``get_updates`` survives updates of the wrong shape.
 
@@ -301,6 +319,10 @@ class QuarantiningBot(ExtBot[Any]):
     def __init__(self, token: str, *, journal: JournalingRequest, **kwargs: Any) -> None:
         super().__init__(token, get_updates_request=journal, **kwargs)
         self._journal = journal
+        for name in _RAW_DATA_LOGGERS:
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, WithoutRawUpdates) for f in logger.filters):
+                logger.addFilter(WithoutRawUpdates())
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import httpx
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
@@ -25,7 +26,20 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 TIMEOUT_S = 5.0  # connect, read and write: python-telegram-bot's defaults
+# A reply that meets a server error or a dropped connection is tried again after these pauses, instead of
+# failing at once (the investor would get an apology for an answer the bot had). A 5xx is the server's
+# own failure, so the call most likely did nothing, and a rare repeated message beats an answer lost; a
+# read timeout is not retried, since the message may well have gone out.
+RETRY_DELAYS_S = (0.5, 2.0)
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MEDIA_WRITE_TIMEOUT_S = 20.0
+
+log = logging.getLogger(__name__)
+
+
+def _method(url: str) -> str:
+    """The Bot API method of a request URL (never the URL itself: it holds the token)."""
+    return url.rsplit("/", 1)[-1]
 
 
 class BotAPIRequest(BaseRequest):
@@ -78,25 +92,40 @@ class BotAPIRequest(BaseRequest):
         if request_data is not None and not uploads:
             headers["Content-Type"] = "application/json"
             content = json.dumps(request_data.parameters, ensure_ascii=False).encode()
-        try:
-            async with asyncio.timeout(pool):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise TimedOut("Pool timeout: all connections to the Bot API are busy; the request was not sent") from None
-        try:
-            response = await self._client.request(
-                method=method,
-                url=url,
-                headers=headers,
-                timeout=timeout,
-                content=content,
-                files=request_data.multipart_data if uploads and request_data is not None else None,
-                data=request_data.json_parameters if uploads and request_data is not None else None,
-            )
-        except httpx.TimeoutException as exc:
-            raise TimedOut from exc
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"httpx.{exc.__class__.__name__}: {exc}") from exc
-        finally:
-            self._slots.release()
-        return response.status_code, response.content
+        for delay in (*RETRY_DELAYS_S, None):
+            try:
+                async with asyncio.timeout(pool):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise TimedOut(
+                    "Pool timeout: all connections to the Bot API are busy; the request was not sent"
+                ) from None
+            try:
+                response = await self._client.request(
+                    method=method,
+                    url=url,
+                    headers=headers,
+                    timeout=timeout,
+                    content=content,
+                    files=request_data.multipart_data if uploads and request_data is not None else None,
+                    data=request_data.json_parameters if uploads and request_data is not None else None,
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                # Not connected, or the connection dropped before an answer: tried again (below).
+                if delay is None:
+                    if isinstance(exc, httpx.ConnectTimeout):
+                        raise TimedOut from exc
+                    raise NetworkError(f"httpx.{exc.__class__.__name__}: {exc}") from exc
+                log.warning("Bot API %s failed (%s); retrying in %.1f s", _method(url), type(exc).__name__, delay)
+            except httpx.TimeoutException as exc:
+                raise TimedOut from exc
+            except httpx.HTTPError as exc:
+                raise NetworkError(f"httpx.{exc.__class__.__name__}: {exc}") from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or delay is None:
+                    return response.status_code, response.content
+                log.warning("Bot API %s answered %d; retrying in %.1f s", _method(url), response.status_code, delay)
+            finally:
+                self._slots.release()
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")

@@ -102,6 +102,7 @@ async def test_bodies_are_json_and_uploads_multipart(monkeypatch: pytest.MonkeyP
 async def test_httpx_errors_become_python_telegram_bot_errors(
     monkeypatch: pytest.MonkeyPatch, error: Exception, raised: type[Exception]
 ) -> None:
+    monkeypatch.setattr("bot.request.RETRY_DELAYS_S", (0.0,))
     request = BotAPIRequest(connection_pool_size=1, pool_timeout=1.0)
     with_fake(request, FakeHTTPX(error=error), monkeypatch)
     with pytest.raises(raised):
@@ -125,3 +126,28 @@ async def test_telegram_accepts_what_it_sends() -> None:
             assert document.document is not None and document.document.file_name == "log.csv"
         call = api.calls_to("sendMessage")[-1]
         assert call.content_type == "application/json" and call.status == 200
+
+
+async def test_a_server_error_or_a_dropped_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12: a 500 or a lost connection on a reply gave the investor an apology without a retry."""
+    monkeypatch.setattr("bot.request.RETRY_DELAYS_S", (0.0, 0.0))
+    with FakeBotAPI(expected_token=DEFAULT_TOKEN) as api:
+        request = BotAPIRequest(connection_pool_size=2, pool_timeout=5.0)
+        await request.initialize()
+        url = f"{api.base_url}{DEFAULT_TOKEN}/sendMessage"
+        try:
+            api.fail_next("sendMessage", status=500, times=1, description="Internal Server Error")
+            api.drop_next("sendMessage")
+            status, _ = await request.do_request(url, "POST", data(chat_id=7, text="hello"))
+            assert status == 200
+            assert [c.status for c in api.calls_to("sendMessage")][-1] == 200
+            assert len(api.calls_to("sendMessage")) >= 2
+            api.fail_next("sendMessage", status=502, times=3, description="Bad Gateway")  # every attempt
+            status, _ = await request.do_request(url, "POST", data(chat_id=7, text="hello"))
+            assert status == 502  # given up after the retries: python-telegram-bot raises NetworkError
+            api.fail_next("sendMessage", status=400, times=1, description="Bad Request: chat not found")
+            before = len(api.calls_to("sendMessage"))
+            status, _ = await request.do_request(url, "POST", data(chat_id=7, text="hello"))
+            assert status == 400 and len(api.calls_to("sendMessage")) == before + 1  # a client error: once
+        finally:
+            await request.shutdown()
