@@ -7,6 +7,8 @@ records are exactly those of the stand-in server used end to end.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import re
 from typing import Any
@@ -59,7 +61,8 @@ class RecordingRequest(BaseRequest):
                 mimetype = part[2] if len(part) > 2 else "application/octet-stream"
                 data = content if isinstance(content, bytes) else content.read()
                 files[name] = UploadedFile(name, str(filename), str(mimetype), data)
-        outcome = self.api._dispatch(
+        dispatch = functools.partial(
+            self.api._dispatch,
             token=match.group(1),
             method=match.group(2),
             raw=raw,
@@ -68,6 +71,8 @@ class RecordingRequest(BaseRequest):
             content_type="multipart/form-data" if files else "application/x-www-form-urlencoded",
             parse_error=None,
         )
+        # A configured delay sleeps in the stand-in server: off the event loop, as a slow Telegram would be.
+        outcome = await asyncio.to_thread(dispatch) if self.api._delays else dispatch()
         if outcome is None:
             raise NetworkError("connection dropped")
         status, payload = outcome

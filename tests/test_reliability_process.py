@@ -32,7 +32,7 @@ def rows(bot: Bot, sql: str) -> list[tuple[object, ...]]:
 def malformed(api: FakeBotAPI, user_id: int) -> list[dict[str, object]]:
     """Updates with fields of the wrong type, as a broken or hostile Bot API server might send."""
     with_text_date = api.message_update(user_id, SECRET_WORDS)
-    with_text_date["message"]["date"] = "yesterday"  # type: ignore[index]
+    with_text_date["message"]["date"] = "yesterday"
     return [{"inline_query": "text"}, {"message": 42}, with_text_date]
 
 
