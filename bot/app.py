@@ -13,7 +13,6 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -34,6 +33,7 @@ from bot.inbox import (
     purge_finished,
 )
 from bot.ratelimit import FloodGuard
+from bot.redact import RedactSecrets, protect_logs
 from bot.request import BotAPIRequest
 from bot.store import Store, StoreError
 from handlers import (
@@ -140,39 +140,6 @@ def check_telegram_config(config: Config) -> None:
             raise SetupError("telegram.webhook.secret_token: required when telegram.webhook.url is set")
         if not SECRET_RE.fullmatch(webhook.secret_token):
             raise SetupError("telegram.webhook.secret_token: 1-256 characters from A-Z, a-z, 0-9, _ and -")
-
-
-class RedactSecrets(logging.Filter):
-    """Replace secrets (the bot token, the webhook secret) in log records, tracebacks included."""
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self._clean(record.exc_text)
-        return True
-
-
-def protect_logs(config: Config) -> None:
-    """httpx logs every request URL, which contains the token: keep it to warnings, and redact anyway."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    redact = RedactSecrets([config.telegram.token, config.telegram.webhook.secret_token])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
 
 
 def bot_commands(lang: str) -> list[BotCommand]:
@@ -409,7 +376,7 @@ def run(config: Config) -> int:
         _err("Telegram refused the token (check TELEGRAM_BOT_TOKEN / telegram.token with @BotFather)")
         return EXIT_USAGE
     except NetworkError as exc:
-        _err(RedactSecrets([config.telegram.token])._clean(f"could not reach the Telegram Bot API: {exc}"))
+        _err(RedactSecrets([config.telegram.token]).clean(f"could not reach the Telegram Bot API: {exc}"))
         return EXIT_PROBLEMS
     except KnowledgeBaseInvalid:
         raise  # the CLI prints the file:line errors
