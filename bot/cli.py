@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import redact, staff_cli
+from bot import backup, redact, staff_cli
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.config import Config, ConfigError, load_config
 from bot.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("has-token", help="exit 0 when a Telegram token is configured, else 1")
 
     staff_cli.add_parsers(commands)
+
+    copy = commands.add_parser("backup", help="write a consistent copy of the database (safe while the bot runs)")
+    copy.add_argument("path", type=Path, metavar="PATH", help="the copy's file name")
+    copy.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = commands.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    restore.add_argument("path", type=Path, metavar="PATH", help="a file written by 'etown-bot backup'")
 
     evaluate = commands.add_parser("eval", help="measure the matcher on labelled questions")
     evaluate.add_argument("--cases", type=Path, required=True, metavar="FILE", help="YAML list of {q, expect}")
@@ -152,6 +158,33 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _size(size: int) -> str:
+    return f"{size:,} bytes" if size < 10_000 else f"{size / 1e6:.1f} MB ({size:,} bytes)"
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    try:
+        info = backup.backup(config.database, args.path, force=args.force)
+    except backup.BackupError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEMS
+    print(f"wrote {info.path}: {_size(info.size)}, schema version {info.schema_version}, owner-only (0600)")
+    return EXIT_OK
+
+
+def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    try:
+        done = backup.restore(config.database, args.path)
+    except backup.BackupError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEMS
+    info = done.database
+    print(f"restored {args.path} into {info.path}: {_size(info.size)}, schema version {info.schema_version}")
+    if done.previous is not None:
+        print(f"the replaced database is kept as {done.previous}")
+    return EXIT_OK
+
+
 async def _shell(config: Config) -> int:
     from bot.shell import run_shell
 
@@ -232,6 +265,10 @@ def _command(config: Config, args: argparse.Namespace) -> int:
             return cmd_eval(config, args)
         if args.command in staff_cli.COMMANDS:
             return staff_cli.dispatch(config, args)
+        if args.command == "backup":
+            return cmd_backup(config, args)
+        if args.command == "restore":
+            return cmd_restore(config, args)
         if args.command == "has-token":
             return EXIT_OK if config.telegram.token else EXIT_PROBLEMS
         raise AssertionError(args.command)
