@@ -140,6 +140,13 @@ def _remove(path: Path) -> None:
             os.unlink(f"{path}{suffix}")
 
 
+def _make_folders(folder: Path) -> None:
+    """``mkdir -p`` with every folder it creates 0700 (``Path.mkdir`` gives parents the default mode)."""
+    for each in reversed([folder, *folder.parents]):
+        if not each.exists():
+            each.mkdir(mode=0o700, exist_ok=True)
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.samefile(b)
@@ -151,7 +158,8 @@ def backup(database: Path, target: Path, *, force: bool = False) -> DatabaseInfo
     """Write a consistent copy of ``database`` to ``target`` (0600), safe while the bot runs.
 
     An existing ``target`` is replaced only with ``force``; the copy is written next to it under a
-    temporary name and renamed into place, so ``target`` is never a half-written file.
+    temporary name and renamed into place, so ``target`` is never a half-written file. Missing
+    folders on the way are created (0700).
     """
     if not database.is_file():
         raise BackupError(f"{database}: no database there (check 'database' in config.yaml; has the bot run yet?)")
@@ -163,6 +171,8 @@ def backup(database: Path, target: Path, *, force: bool = False) -> DatabaseInfo
         raise BackupError(f"{target}: already exists; nothing written (--force replaces it)")
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
+        # A missing folder is created owner-only: a cron line can name a fresh one, and copies are private.
+        _make_folders(target.parent)
         with _opened(database) as source:
             _copy(source, temporary)
         with _opened(temporary) as copy:  # the copy is what counts: checked, not the live file twice

@@ -174,8 +174,12 @@ def test_backup_problems_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture
     make_database(tmp_path / DATABASE, ["q"])
     code, _, err = cli(capsys, "backup", str(DATABASE))
     assert code == 1 and "the database itself" in err
-    code, _, err = cli(capsys, "backup", str(tmp_path / "missing-folder" / "copy.sqlite3"))
+    code, _, err = cli(capsys, "backup", str(tmp_path / "config.yaml" / "copy.sqlite3"))  # under a file
     assert code == 1 and "nothing written" in err
+    code, _, err = cli(capsys, "backup", str(tmp_path / "cold" / "2026" / "copy.sqlite3"))
+    assert code == 0, err
+    assert texts(tmp_path / "cold" / "2026" / "copy.sqlite3") == ["q"]
+    assert stat.S_IMODE((tmp_path / "cold").stat().st_mode) == 0o700
     for usage in (["backup"], ["restore"], ["backup", "a", "b"], ["restore", "--force", "x"]):
         with pytest.raises(SystemExit) as exit_:
             main(usage)
