@@ -55,6 +55,11 @@ class StaffConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     questions_per_minute: int = 20
+    # Updates of any kind (commands, button presses, questions) per user; admins get ten times this
+    # (handlers/flood.py). One a second for a whole minute: the whole English tour of
+    # tests/test_e2e.py (start, a topic, an answer, a vote, a did-you-mean, a hand-off) is 10
+    # updates, while a script sends hundreds a minute.
+    updates_per_minute: int = 60
     max_question_chars: int = 1000
     max_logged_chars: int = 4000
     # Messages the bot sends per second, all chats together: Telegram's limit for ordinary bots is
@@ -167,6 +172,7 @@ _SCHEMA: dict[str, Callable[[Any], Any]] = {
     "staff.admins": _admins,
     "staff.chat_id": _chat_id,
     "limits.questions_per_minute": _integer(1, 10_000),
+    "limits.updates_per_minute": _integer(1, 10_000),
     "limits.max_question_chars": _integer(50, 100_000),
     "limits.max_logged_chars": _integer(50, 1_000_000),
     "limits.outgoing_per_second": _integer(1, 100_000),

@@ -1,14 +1,14 @@
-"""Per-user flood control: a sliding one-minute window of questions.
+"""Per-user flood control: a sliding one-minute window of attempts.
 
 Pure and synchronous (the clock is injectable) so it is tested without sleeping. Telegram's own
 limits on what the bot *sends* are handled by python-telegram-bot's ``AIORateLimiter``; this guards
-the matcher and the log against one investor (or a script) sending hundreds of questions.
+the matcher, the log and everyone else's replies against one investor (or a script) sending
+hundreds of questions (handlers/questions.py) or updates of any kind (handlers/flood.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,30 +25,40 @@ class Verdict:
 
 
 class FloodGuard:
-    """At most ``per_minute`` questions per user in any 60-second window."""
+    """At most ``per_minute`` attempts per user in any 60-second window.
+
+    Users seen are kept until ``max_users`` is reached, then the idle ones are dropped. Stamps are
+    kept in a list rather than a deque: measured with tracemalloc, 100,000 users with one stamp
+    each take 17 MB in lists and 87 MB in deques (a deque allocates a 64-slot block up front);
+    trimming a list from the front is a copy of at most ``per_minute`` pointers.
+    """
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, max_users: int = 100_000) -> None:
         self.per_minute = per_minute
         self.clock = clock
         self.max_users = max_users
-        self._seen: dict[int, deque[float]] = {}
+        self._seen: dict[int, list[float]] = {}
         self._notified: dict[int, float] = {}
 
-    def check(self, user_id: int) -> Verdict:
-        """Record an attempt by ``user_id`` and say whether to handle it."""
+    def check(self, user_id: int, limit: int | None = None) -> Verdict:
+        """Record an attempt by ``user_id`` and say whether to handle it; ``limit`` overrides
+        ``per_minute`` for this user (e.g. a higher one for admins)."""
         now = self.clock()
         stamps = self._seen.get(user_id)
         if stamps is None:
             if len(self._seen) >= self.max_users:
                 self._forget_idle(now)
-            stamps = self._seen[user_id] = deque()
-        while stamps and now - stamps[0] >= WINDOW_SECONDS:
-            stamps.popleft()
-        if len(stamps) < self.per_minute:
+            stamps = self._seen[user_id] = []
+        expired = 0
+        while expired < len(stamps) and now - stamps[expired] >= WINDOW_SECONDS:
+            expired += 1
+        if expired:
+            del stamps[:expired]
+        if len(stamps) < (self.per_minute if limit is None else limit):
             stamps.append(now)
             self._notified.pop(user_id, None)
             return Verdict(True)
-        retry_after = WINDOW_SECONDS - (now - stamps[0])
+        retry_after = WINDOW_SECONDS - (now - stamps[0]) if stamps else WINDOW_SECONDS
         # Refusals are not recorded, so a user who keeps sending is not locked out for longer; they are
         # told once per burst, so the notices themselves cannot become a flood.
         first = user_id not in self._notified
@@ -61,7 +71,7 @@ class FloodGuard:
         self._notified.pop(user_id, None)
 
     def _forget_idle(self, now: float) -> None:
-        """Bound memory: drop users with no question in the current window."""
+        """Bound memory: drop users with no attempt in the current window."""
         idle = [uid for uid, stamps in self._seen.items() if not stamps or now - stamps[-1] >= WINDOW_SECONDS]
         for uid in idle:
             del self._seen[uid]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from handlers.context import AnyApplication, Context, services
 from handlers.ui import say
@@ -13,8 +13,17 @@ from handlers.ui import say
 log = logging.getLogger(__name__)
 
 
+def is_not_modified(error: object) -> bool:
+    """Telegram refusing an edit that changes nothing: the same button pressed twice before the
+    first edit arrived. The message already shows what was asked for."""
+    return isinstance(error, BadRequest) and "message is not modified" in str(error).lower()
+
+
 async def on_error(update: object, context: Context) -> None:
     error = context.error
+    if is_not_modified(error):
+        log.debug("update %s: %s", getattr(update, "update_id", "-"), error)
+        return
     if isinstance(update, Update):
         log.error("update %s failed", update.update_id, exc_info=error)
     else:

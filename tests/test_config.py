@@ -82,3 +82,15 @@ def test_example_config_is_valid_and_complete() -> None:
     config = load_config(example, environ={})
     # The example documents the defaults, so loading it changes nothing.
     assert config == Config()
+
+
+def test_updates_per_minute_defaults_to_60_and_can_be_set(tmp_path: Path) -> None:
+    assert Config().limits.updates_per_minute == 60
+    config = load_config(write(tmp_path, "limits: {updates_per_minute: 120}\n"), environ={})
+    assert config.limits.updates_per_minute == 120
+    assert config.limits.questions_per_minute == 20
+    for bad in ("0", "many", "1.5"):
+        with pytest.raises(
+            ConfigError, match=r": limits\.updates_per_minute: must be a whole number between 1 and 10000"
+        ):
+            load_config(write(tmp_path, f"limits: {{updates_per_minute: {bad}}}\n"), environ={})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 from bot.ratelimit import FloodGuard
 
 
@@ -44,3 +46,26 @@ def test_memory_is_bounded() -> None:
     clock.now += 61
     guard.check(10_000)
     assert len(guard._seen) == 1
+
+
+def test_a_per_user_limit_overrides_the_default() -> None:
+    clock = Clock()
+    guard = FloodGuard(2, clock)
+    assert [guard.check(1, limit=5).allowed for _ in range(6)] == [True] * 5 + [False]
+    assert [guard.check(2).allowed for _ in range(3)] == [True, True, False]
+
+
+def test_a_user_seen_once_costs_little_memory() -> None:
+    # Every investor who ever wrote stays until max_users is reached, in each guard: measured, about
+    # 170 bytes each (a deque per user took 870).
+    clock = Clock()
+    guard = FloodGuard(60, clock)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for user in range(10_000):
+            guard.check(user)
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert used < 300 * 10_000
