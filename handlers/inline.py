@@ -38,6 +38,8 @@ async def on_inline_query(update: Update, context: Context) -> None:
         answer = svc.assistant.answer(entry_id, lang)
         if answer is None:
             continue
+        # No reply_markup: a message sent through inline mode has no buttons of ours, so a press "on"
+        # one is forged and handlers/context.py refuses it (add buttons here and that rule must change).
         results.append(
             InlineQueryResultArticle(
                 id=entry_id,  # ids are [a-z0-9-], at most 48 bytes (Telegram allows 64)
