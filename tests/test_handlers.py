@@ -200,8 +200,9 @@ async def test_none_of_these_queues_the_question_once(unsure: Harness) -> None:
     assert store is not None
     (item,) = await store.list_unanswered()
     assert item.text == hostile and item.question_id == int(none_data[2:])
+    # The buttons are gone with the edit; a second press (a stale client) is answered and queues nothing.
     again = await unsure.click(USER, none_data)
-    assert answered_queries(again)[0]["text"] == "Your question is already with our staff."
+    assert len(answered_queries(again)) == 1
     assert len(await store.list_unanswered()) == 1
 
 
@@ -237,16 +238,15 @@ async def test_feedback_is_stored_and_the_buttons_go(tg: Harness) -> None:
     assert tuple(rows[0]) == (USER, question.id, "policy-list", 1)
 
 
-async def test_forged_feedback_for_another_users_question_keeps_only_the_vote(tg: Harness) -> None:
+async def test_forged_feedback_for_another_users_question_is_refused(tg: Harness) -> None:
     await tg.send(USER, "What is in the BDA support policy list?")
     store = tg.services.store
     assert store is not None
     (question,) = await store.recent_questions()
     await tg.send(OTHER, "/help")
-    calls = await tg.click(OTHER, f"f:0:{question.id}:policy-list")
-    assert len(answered_queries(calls)) == 1
-    rows = await store._fetch("SELECT user_id, question_id, helpful FROM feedback")
-    assert tuple(rows[0]) == (OTHER, None, 0)
+    calls = await tg.click(OTHER, f"f:0:{question.id}:policy-list")  # not a button of OTHER's message
+    assert answered_queries(calls)[0]["text"].startswith("This button has expired")
+    assert await store._fetch("SELECT user_id, question_id, helpful FROM feedback") == []
 
 
 @pytest.mark.parametrize(
@@ -400,7 +400,7 @@ async def test_a_failing_button_is_still_answered(tg: Harness, monkeypatch: pyte
     def broken(*args: object) -> None:
         raise RuntimeError("render exploded")
 
-    await tg.send(USER, "/help")
+    await tg.send(USER, "What is in the BDA support policy list?")  # its answer has a "Related" button
     monkeypatch.setattr(tg.services.assistant, "answer", broken)
     calls = await tg.click(USER, "a:en:companies")
     assert answered_queries(calls)[0]["text"].startswith("Sorry, something went wrong")
