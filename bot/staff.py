@@ -64,7 +64,13 @@ _SLUG_STOPWORDS_TEXT = (
 )
 _SLUG_STOPWORDS = frozenset(_SLUG_STOPWORDS_TEXT.split())
 
-PostReason = Literal["unanswered", "none_of_these"]
+PostReason = Literal["unanswered", "none_of_these", "undelivered"]
+POST_TITLES: dict[str, str] = {
+    "unanswered": "Unanswered question",
+    "none_of_these": "No suggestion fitted (investor chose “None of these”)",
+    # The bot had an answer, but Telegram refused or lost the reply even after retries.
+    "undelivered": "Reply not delivered (Telegram error): please follow up",
+}
 
 
 # --- grouping of open questions
@@ -287,7 +293,7 @@ def build_staff_post(
     if profile is not None and profile.user_id != item.user_id:
         profile = None  # never show somebody else's name
     who = describe_user(item.user_id, profile)
-    title = "Unanswered question" if reason == "unanswered" else "No suggestion fitted (investor chose “None of these”)"
+    title = POST_TITLES[reason]
     heading = f"<b>{html.escape(title)} #{item.id}</b>"
     lines = [
         f"From: {html.escape(who)}",

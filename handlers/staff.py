@@ -11,11 +11,10 @@ from __future__ import annotations
 import html
 import json
 import logging
-import sqlite3
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.render import format_html
@@ -68,19 +67,6 @@ async def post_item(bot: Bot, svc: Services, chat_id: int, item_id: int, reason:
     )
     await svc.store.link_staff_message(chat_id, message.message_id, item_id)
     return True
-
-
-async def notify_staff(bot: Bot, svc: Services, user: User, item_id: int, reason: PostReason) -> None:
-    """A new queue item: remember who asked and post it to the staff chat. Failures are logged only:
-    the investor already has their reply, and the item waits in /unanswered either way."""
-    if svc.store is None:
-        return
-    try:
-        await svc.store.remember_user(user.id, user.first_name, user.username)
-        if svc.config.staff.chat_id is not None:
-            await post_item(bot, svc, svc.config.staff.chat_id, item_id, reason)
-    except (TelegramError, sqlite3.Error):
-        log.exception("could not post queue item %s to the staff chat", item_id)
 
 
 async def deliver_reply(bot: Bot, svc: Services, item_id: int, reply: str, by: User) -> str:
@@ -287,5 +273,7 @@ class _ReplyToStaffPost(filters.MessageFilter):
             replied is not None
             and replied.from_user is not None
             and replied.from_user.id == message.get_bot().id
-            and (replied.text or "").startswith(("Unanswered question #", "No suggestion fitted"))
+            and (replied.text or "").startswith(
+                ("Unanswered question #", "No suggestion fitted", "Reply not delivered")
+            )
         )

@@ -119,8 +119,7 @@ class StaffOutbox:
         await store.set_post_state([post.id], "sending", attempt=True)
         try:
             if post.item_id is not None:
-                # "undelivered": the bot's own reply failed; staff see it like any open question.
-                reason: PostReason = "none_of_these" if post.reason == "none_of_these" else "unanswered"
+                reason: PostReason = "unanswered" if post.reason == "notice" else post.reason
                 if not await post_item(self.app.bot, svc, chat_id, post.item_id, reason):
                     await store.set_post_state([post.id], "failed", "the queue item no longer exists")
                     return
