@@ -262,12 +262,21 @@ class JournalingRequest(BaseRequest):
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         if status == 200 and get_updates:
+            oversized: list[int] = []
+
+            def checked_int(text: str) -> int:
+                value = int(text)
+                if not INT64_MIN <= value <= INT64_MAX:
+                    oversized.append(value)
+                    return _Oversized(value)
+                return value
+
             try:
-                result = json.loads(payload, parse_int=_checked_int).get("result")
+                result = json.loads(payload, parse_int=checked_int).get("result")
             except (ValueError, AttributeError):
                 result = None  # python-telegram-bot reports the bad response
             if isinstance(result, list) and result:
-                if any(_has_oversized_int(raw) for raw in result):
+                if oversized:  # rare: only then is the batch walked
                     result, payload = await self._set_aside_oversized(result)
                 self.last_batch = result
                 await self.inbox.admit(result)
@@ -356,11 +365,6 @@ class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):
 
 class _Oversized(int):
     """An integer from the JSON that SQLite could not store (marked while parsing, cheaply)."""
-
-
-def _checked_int(text: str) -> int:
-    value = int(text)
-    return value if INT64_MIN <= value <= INT64_MAX else _Oversized(value)
 
 
 def _int64(text: str) -> int:
