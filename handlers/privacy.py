@@ -12,6 +12,7 @@ from telegram.ext import CommandHandler
 
 from bot.staff import staff_post_for_item
 from handlers.context import AnyApplication, Context, services
+from handlers.flood import update_flood
 from handlers.ui import reply_html
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ async def forget(update: Update, context: Context) -> None:
     await _anonymise_staff_posts(context, posts)
     svc.langs.pop(user.id, None)
     svc.flood.forget(user.id)
+    update_flood(context.application).forget(user.id)
     log.info("a user used /forget: %d row(s) removed or anonymised", counts.total)
     await reply_html(
         message,

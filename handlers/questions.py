@@ -134,7 +134,12 @@ async def on_answer_button(query: CallbackQuery, action: callbacks.Action, svc: 
         await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
         return
     await query.answer()
-    await reply_html(query.message, format_html(answer), answer_markup(svc, answer, None), quote_message=False)
+    # In a group the answer replies to the asker's message, as the menu it came from does: that reply is
+    # what makes its own buttons theirs (handlers/context.py, button_refusal).
+    message = query.message
+    asked = message.reply_to_message if not is_private(message.chat) else None
+    target = asked if asked is not None else message
+    await reply_html(target, format_html(answer), answer_markup(svc, answer, None), quote_message=asked is not None)
 
 
 @button
