@@ -140,14 +140,17 @@ def protected_output(config: Config) -> Iterator[RedactSecrets]:
         return
     saved_streams = sys.stdout, sys.stderr
     saved_levels = {name: logging.getLogger(name).level for name in URL_LOGGERS}
-    sys.stdout = cast(TextIO, RedactingStream(sys.stdout, redact))
-    sys.stderr = cast(TextIO, RedactingStream(sys.stderr, redact))
+    if sys.stdout is not None:  # None without a console (pythonw, some service managers)
+        sys.stdout = cast(TextIO, RedactingStream(sys.stdout, redact))
+    if sys.stderr is not None:
+        sys.stderr = cast(TextIO, RedactingStream(sys.stderr, redact))
     try:
         yield redact
     finally:
-        with contextlib.suppress(Exception):  # a closed pipe must not hide the command's own outcome
-            sys.stdout.flush()
-            sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed pipe must not hide the command's own outcome
+                if stream is not None:
+                    stream.flush()
         sys.stdout, sys.stderr = saved_streams
         for name, level in saved_levels.items():
             logging.getLogger(name).setLevel(level)
