@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.app import HANDLER_MODULES, RedactSecrets, SetupError, check_telegram_config
+from bot.app import HANDLER_MODULES, SetupError, check_telegram_config
 from bot.config import Config, TelegramConfig, WebhookConfig
+from bot.redact import RedactSecrets
 from tests.botapi_server import DEFAULT_TOKEN
 
 
