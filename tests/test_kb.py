@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
+import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+import bot.kb as kb_module
 from bot.kb import KnowledgeBase, load_knowledge_base
 from tests.conftest import TODAY
 
@@ -185,3 +191,345 @@ def test_missing_folder() -> None:
     result = load_knowledge_base(Path("/nonexistent/faq"))
     assert result.kb is None
     assert "not found" in str(result.issues[0])
+
+
+# --------------------------------------------------------------------------- files that cannot be read or parsed
+
+# Another file with an ordinary mistake: it must still be checked and reported next to the hostile one.
+ALSO_BROKEN = "- id: also-broken\n  questions: {en: [a question nobody else asks]}\n"
+ALSO_BROKEN_ERROR = "faq/also.yaml:1: also-broken: missing field 'answer'"
+
+
+@pytest.fixture(params=["libyaml", "python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run with libyaml's parser (the default) and with PyYAML's pure-Python one (the fallback)."""
+    if request.param == "python":
+        monkeypatch.setattr(kb_module, "_Loader", kb_module._PythonLoader)
+    elif not yaml.__with_libyaml__:
+        pytest.skip("PyYAML is built without libyaml")
+    return str(request.param)
+
+
+def errors_with_also_broken(kb_copy: Path) -> list[str]:
+    """Every error, after checking that the other broken file was still read and the files refused."""
+    add(kb_copy, "also.yaml", ALSO_BROKEN)
+    result = load_knowledge_base(kb_copy, today=TODAY)
+    errors = [str(i) for i in result.errors]
+    assert result.kb is None
+    assert ALSO_BROKEN_ERROR in errors, errors
+    return errors
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            b"- id: ff\n  questions: {en: [how many\x0c companies]}\n  answer: {en: x}\n",
+            "faq/hostile.yaml:2: -: invisible control character U+000C (form feed) at column 28 is not allowed",
+            id="form-feed",
+        ),
+        pytest.param(
+            b"- id: soh\n  questions: {en: [a question]}\n  answer: {en: 'x\x01'}\n",
+            "faq/hostile.yaml:3: -: invisible control character U+0001 at column 18 is not allowed",
+            id="control-character",
+        ),
+        pytest.param(
+            b"- id: esc\n  answer: {en: '\x1b[31mred\x1b[0m'}\n",
+            "faq/hostile.yaml:2: -: invisible control character U+001B (escape) at column 17 (and 1 more on this line)",
+            id="terminal-escape",
+        ),
+        pytest.param(
+            "- id: c1\n  answer: {en: 'caf\u0080'}\n".encode(),
+            "faq/hostile.yaml:2: -: invisible control character U+0080 at column 20",
+            id="c1-control",
+        ),
+        pytest.param(
+            "- id: nonchar\n  answer: {en: 'x\ufffe'}\n".encode(),
+            "faq/hostile.yaml:2: -: character U+FFFE (not a character) at column 18 is not allowed",
+            id="non-character",
+        ),
+        pytest.param(
+            b"- id: nul\n  answer: {en: a\x00b}\n",
+            "faq/hostile.yaml:2: -: NUL character (U+0000) at column 17: is this a binary file",
+            id="nul-byte",
+        ),
+        pytest.param(
+            b"\x01" * 4_000_000,  # a binary file under the size cap: the first thousand are counted, then it stops
+            "faq/hostile.yaml:1: -: invisible control character U+0001 at column 1 (and 999 more on this line)",
+            id="binary-file",
+        ),
+        pytest.param(
+            b"- id: latin1\n  questions: {en: [caf\xe9]}\n",
+            "faq/hostile.yaml:2: -: not valid UTF-8 text (byte 0xe9 at byte 23 of the line)",
+            id="invalid-utf8",
+        ),
+        pytest.param(
+            "- id: utf16\n".encode("utf-16"),
+            "faq/hostile.yaml:1: -: the file is saved as UTF-16: save it as UTF-8",
+            id="utf16",
+        ),
+        pytest.param(
+            b"- id: tab\n\tanswer: {en: x}\n",
+            "faq/hostile.yaml:2: -: YAML error: a tab is used for indentation: indent with spaces",
+            id="tab-indentation",
+        ),
+        pytest.param(
+            b"- id: tab\n  answer:\n\t- x\n",
+            "faq/hostile.yaml:3: -: YAML error: a tab is used for indentation: indent with spaces",
+            id="tab-before-item",
+        ),
+        pytest.param(
+            b"- id: at\n  answer: @home\n",
+            "faq/hostile.yaml:2: -: YAML error: found character '@' that cannot start any token (put the text in",
+            id="reserved-character",
+        ),
+        pytest.param(
+            b"x: " + b"[" * 200_000 + b"\n",
+            "faq/hostile.yaml:1: -: YAML error: nested deeper than 32 levels",
+            id="deep-flow-nesting",
+        ),
+        pytest.param(
+            b"".join(b"  " * depth + b"k:\n" for depth in range(2_000)),
+            "faq/hostile.yaml:32: -: YAML error: nested deeper than 32 levels",
+            id="deep-block-nesting",
+        ),
+        pytest.param(
+            b"- id: big\n  value: " + b"9" * 5_000 + b"\n",
+            "faq/hostile.yaml:2: -: YAML error: a number of 5,000 digits is too long (put it in quotes if it is text)",
+            id="huge-number",
+        ),
+        pytest.param(
+            b"- id: tagged\n  verified: !!bool maybe\n",
+            "faq/hostile.yaml:2: -: YAML error: 'maybe' cannot be read as bool",
+            id="bad-bool-tag",
+        ),
+        pytest.param(
+            b"- id: tagged\n  value: !!int many\n",
+            "faq/hostile.yaml:2: -: YAML error: 'many' cannot be read as int",
+            id="bad-int-tag",
+        ),
+        pytest.param(
+            b"- id: tagged\n  reviewed: !!timestamp soon\n",
+            "faq/hostile.yaml:2: -: YAML error: 'soon' cannot be read as timestamp",
+            id="bad-timestamp-tag",
+        ),
+        pytest.param(
+            b"- id: merged\n  <<: {answer: {en: x}}\n",
+            "faq/hostile.yaml:2: -: YAML error: merge keys (<<) are not allowed: write the keys out",
+            id="merge-key",
+        ),
+        pytest.param(
+            b"- id: ipv6\n  questions: {en: [q]}\n  answer: {en: x}\n  source: {title: T, url: 'http://[x', "
+            b"published: 2024-01-01}\n",
+            "faq/hostile.yaml:4: ipv6: malformed URL 'http://[x'",
+            id="malformed-ipv6-url",
+        ),
+    ],
+)
+def test_unreadable_content_is_a_file_line_error(kb_copy: Path, parser: str, content: bytes, expected: str) -> None:
+    (kb_copy / "hostile.yaml").write_bytes(content)
+    errors = errors_with_also_broken(kb_copy)
+    assert any(line.startswith(expected) for line in errors), errors
+
+
+def test_byte_order_marks(kb_copy: Path, parser: str) -> None:
+    # UTF-8 with a byte-order mark (Windows Notepad) is fine; UTF-16 and UTF-32 are named.
+    add(kb_copy, "notepad.yaml", "\ufeff- id: notepad\n  questions: {en: [saved by notepad]}\n  answer: {en: x}\n")
+    result = load_knowledge_base(kb_copy, today=TODAY)
+    assert result.kb is not None and "notepad" in result.kb.entries, [str(i) for i in result.errors]
+    (kb_copy / "wide.yaml").write_bytes("- id: wide\n".encode("utf-32"))
+    assert "faq/wide.yaml:1: -: the file is saved as UTF-32: save it as UTF-8" in errors_with_also_broken(kb_copy)
+
+
+def test_control_characters_are_listed_per_line_up_to_a_limit(kb_copy: Path) -> None:
+    lines = ["- id: pasted", "  answer:", "    en: >"] + [f"      line {i} \x0c with \x0c feeds" for i in range(30)]
+    add(kb_copy, "pasted.yaml", "\r\n".join(lines) + "\r\n")  # Windows line ends count as one line each
+    errors = [e for e in errors_with_also_broken(kb_copy) if e.startswith("faq/pasted.yaml:")]
+    assert len(errors) == 21, errors
+    assert errors[0] == (
+        "faq/pasted.yaml:4: -: invisible control character U+000C (form feed) at column 14 (and 1 more on this "
+        "line) is not allowed: delete it (it often comes with text pasted from a PDF or a word processor)"
+    )
+    assert errors[19].startswith("faq/pasted.yaml:23: -:")
+    assert errors[20] == "faq/pasted.yaml:24: -: more such characters from here on (not listed)"
+
+
+def test_a_folder_named_like_a_file(kb_copy: Path) -> None:
+    (kb_copy / "archive.yaml").mkdir()
+    assert "faq/archive.yaml:1: -: is a folder, not a file: rename or move it" in errors_with_also_broken(kb_copy)
+
+
+def test_a_pipe_named_like_a_file_does_not_hang(kb_copy: Path) -> None:
+    os.mkfifo(kb_copy / "pipe.yaml")  # opening it for reading would wait for a writer forever
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(errors_with_also_broken(kb_copy)), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "loading hangs on a FIFO"
+    assert "faq/pipe.yaml:1: -: is not a regular file (a device, pipe or socket)" in errors
+
+
+def test_broken_links(kb_copy: Path) -> None:
+    (kb_copy / "moved.yaml").symlink_to(kb_copy / "nowhere.yaml")
+    # Emacs marks a file being edited with a link to nowhere named .#file: not a knowledge-base file.
+    (kb_copy / ".#entries.yaml").symlink_to("someone@host.1234:1700000000")
+    errors = errors_with_also_broken(kb_copy)
+    assert "faq/moved.yaml:1: -: is a link to a file that does not exist (or was just deleted)" in errors
+    assert not any(".#entries" in e for e in errors), errors
+
+
+def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
+    """Root reads files whatever their mode: make the OS answer as it would anybody else."""
+    real_open = os.open
+
+    def fake_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake_open)
+
+
+def test_unreadable_file(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = kb_copy / "secret.yaml"
+    add(kb_copy, "secret.yaml", "- id: secret\n")
+    secret.chmod(0)
+    if os.access(secret, os.R_OK):
+        _refuse_to_open(monkeypatch, secret)
+    assert "faq/secret.yaml:1: -: cannot read the file: Permission denied" in errors_with_also_broken(kb_copy)
+
+
+def test_unreadable_folder(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb_copy.chmod(0o300)  # can enter, cannot list
+    try:
+        if os.access(kb_copy, os.R_OK):
+            real_scandir = os.scandir
+
+            def fake_scandir(path: Any = ".") -> Any:
+                if Path(path) == kb_copy:
+                    raise PermissionError(13, "Permission denied", str(path))
+                return real_scandir(path)
+
+            monkeypatch.setattr(os, "scandir", fake_scandir)
+        result = load_knowledge_base(kb_copy, today=TODAY)
+    finally:
+        kb_copy.chmod(0o755)
+    assert result.kb is None
+    assert [str(i) for i in result.errors] == [f"{kb_copy}:0: -: cannot read the folder: Permission denied"]
+
+
+def test_every_hostile_file_reported_at_once(kb_copy: Path) -> None:
+    (kb_copy / "a-control.yaml").write_bytes(b"- id: a\n  answer: {en: 'x\x0cy'}\n")
+    (kb_copy / "b-latin1.yaml").write_bytes(b"- id: b\n  answer: {en: caf\xe9}\n")
+    (kb_copy / "c-folder.yaml").mkdir()
+    (kb_copy / "d-tab.yaml").write_bytes(b"- id: d\n\tanswer: x\n")
+    errors = errors_with_also_broken(kb_copy)
+    for prefix in (
+        "faq/a-control.yaml:2: -: ",
+        "faq/b-latin1.yaml:2: -: ",
+        "faq/c-folder.yaml:1: -: ",
+        "faq/d-tab.yaml:2: -: ",
+    ):
+        assert any(e.startswith(prefix) for e in errors), (prefix, errors)
+
+
+def test_control_character_at_startup_reload_and_check(
+    kb_copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.assistant import Knowledge, KnowledgeBaseInvalid
+    from bot.cli import main
+    from bot.config import MatchingConfig
+
+    knowledge = Knowledge(kb_copy, MatchingConfig())
+    knowledge.load()
+    serving = knowledge.kb
+    (kb_copy / "pasted.yaml").write_bytes(b"- id: pasted\n  questions: {en: [pasted\x0c text]}\n  answer: {en: x}\n")
+    expected = "faq/pasted.yaml:2: -: invisible control character U+000C (form feed) at column 26"
+    # The live reload (the watcher and /reload): refused with the line, the serving version kept.
+    reloaded = knowledge.load()
+    assert knowledge.kb is serving
+    assert any(str(e).startswith(expected) for e in reloaded.errors), reloaded.errors
+    # Startup: refused with the same issues, not a traceback.
+    with pytest.raises(KnowledgeBaseInvalid) as refused:
+        Knowledge(kb_copy, MatchingConfig()).load()
+    assert any(str(e).startswith(expected) for e in refused.value.result.errors)
+    # etown-bot check: file:line on stderr, exit 1.
+    monkeypatch.chdir(kb_copy.parent)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    code = main(["check", "--faq", str(kb_copy)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert any(line.startswith(expected) for line in err.splitlines()), err
+    assert "Traceback" not in err
+
+
+def test_both_parsers_read_the_packaged_knowledge_base_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import PACKAGED_FAQ_DIR
+
+    default = load_knowledge_base(PACKAGED_FAQ_DIR, today=TODAY)
+    monkeypatch.setattr(kb_module, "_Loader", kb_module._PythonLoader)
+    python = load_knowledge_base(PACKAGED_FAQ_DIR, today=TODAY)
+    assert default.kb is not None and python.kb is not None
+    assert default.kb.entries == python.kb.entries
+    assert [str(i) for i in default.issues] == [str(i) for i in python.issues]
+
+
+# --------------------------------------------------------------------------- validation stays linear
+
+
+def _many_phrasings(directory: Path, count: int) -> None:
+    """One entry with ``count`` phrasings (two of them repeated), and count/5 entries with errors."""
+    lines = ["- id: bulk", "  questions:", "    en:"]
+    lines += [f"      - question {i} about park {i % 97}" for i in range(count)]
+    lines += ["      - question 0 about park 0", "      - question 1 about park 1", "  answer: {en: x}"]
+    for i in range(count // 5):
+        lines += [f"- id: broken-{i}", f"  questions: {{en: [broken entry {i}]}}", "  answer: {}"]
+    (directory / "bulk.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class _OverBudget(BaseException):  # not an Exception: load_knowledge_base's last-resort handler must not take it
+    pass
+
+
+def _kb_lines_executed(directory: Path, budget: int) -> int:
+    """Lines of bot/kb.py executed by one load: a count, not a timing, so the machine's load cannot matter."""
+    executed = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal executed
+        if event == "line":
+            executed += 1
+            if executed > budget:
+                raise _OverBudget
+        return local
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename == kb_module.__file__ else None
+
+    sys.settrace(calls)
+    try:
+        result = load_knowledge_base(directory, today=TODAY)
+    except _OverBudget:
+        pytest.fail(f"over {budget:,} lines of bot/kb.py executed")
+    finally:
+        sys.settrace(None)
+    assert "bulk.yaml" in str(result.issues)  # it was read and checked
+    return executed
+
+
+def test_validation_is_linear_in_the_number_of_phrasings(tmp_path: Path) -> None:
+    small, large = tmp_path / "small", tmp_path / "large"
+    small.mkdir()
+    large.mkdir()
+    _many_phrasings(small, 1_000)
+    _many_phrasings(large, 10_000)
+    result = load_knowledge_base(large, today=TODAY)
+    found = [str(i) for i in result.errors]
+    # Each repeat is reported on its own line (it used to be the line of the first occurrence).
+    assert "large/bulk.yaml:10004: bulk: question listed twice: 'question 0 about park 0'" in found
+    assert "large/bulk.yaml:10005: bulk: question listed twice: 'question 1 about park 1'" in found
+    assert sum("'answer' has no text" in e for e in found) == 2_000
+    executed_small = _kb_lines_executed(small, budget=10**9)
+    # Ten times the phrasings, ten times the work (plus a little): a quadratic step would be a hundred times.
+    executed_large = _kb_lines_executed(large, budget=15 * executed_small)
+    assert executed_large < 15 * executed_small
