@@ -36,6 +36,7 @@ from bot.ratelimit import FloodGuard
 from bot.redact import RedactSecrets, protect_logs
 from bot.request import BotAPIRequest
 from bot.store import Store, StoreError
+from bot.webhook import serve as serve_webhook
 from handlers import (
     admin,
     errors,
@@ -164,6 +165,8 @@ class Lifecycle:
         self.handle_signals = False  # set by ``run`` (tests drive the Application without signals)
         self.stopping = False
         self.fatal: str | None = None  # why the bot stopped on its own (exit code 1)
+        # Set to stop the webhook server (bot/webhook.py); polling stops through ``stop_running``.
+        self.stopped: asyncio.Event | None = None
 
     def install(self) -> None:
         if not self.handle_signals:
@@ -191,7 +194,10 @@ class Lifecycle:
         watchdog = threading.Timer(HARD_S, _hard_exit)
         watchdog.daemon = True
         watchdog.start()
-        self.app.stop_running()
+        if self.stopped is not None:
+            self.stopped.set()
+        else:
+            self.app.stop_running()
 
     def _give_up_waiting(self) -> None:
         if isinstance(self.app.update_queue, Inbox):
@@ -345,6 +351,21 @@ def build_application(
     return app
 
 
+async def _serve_webhook(app: AnyApplication, config: Config, lifecycle: Lifecycle) -> None:
+    lifecycle.stopped = asyncio.Event()
+    webhook = config.telegram.webhook
+    await serve_webhook(
+        app,
+        listen=webhook.listen,
+        port=webhook.port,
+        url=webhook.url,
+        url_path=urlsplit(webhook.url).path,
+        secret_token=webhook.secret_token,
+        allowed_updates=ALLOWED_UPDATES,
+        stopped=lifecycle.stopped,
+    )
+
+
 def run(config: Config) -> int:
     """``etown-bot run``: long polling, or a webhook when ``telegram.webhook.url`` is set."""
     try:
@@ -353,19 +374,12 @@ def run(config: Config) -> int:
         knowledge = Knowledge(config.knowledge_dir, config.matching)
         knowledge.load()
         app = build_application(config, knowledge)
-        cast(Lifecycle, app.bot_data[LIFECYCLE_KEY]).handle_signals = True
+        lifecycle = cast(Lifecycle, app.bot_data[LIFECYCLE_KEY])
+        lifecycle.handle_signals = True
         webhook = config.telegram.webhook
         if webhook.url:
             log.info("starting the webhook on %s:%d", webhook.listen, webhook.port)
-            app.run_webhook(
-                stop_signals=None,  # Lifecycle handles them
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=urlsplit(webhook.url).path.lstrip("/"),
-                webhook_url=webhook.url,
-                secret_token=webhook.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            asyncio.run(_serve_webhook(app, config, lifecycle))
         else:
             log.info("starting long polling")
             app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None)  # Lifecycle handles signals

@@ -262,19 +262,8 @@ class JournalingRequest(BaseRequest):
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         if status == 200 and get_updates:
-            oversized: list[int] = []
-
-            def checked_int(text: str) -> int:
-                value = int(text)
-                if not INT64_MIN <= value <= INT64_MAX:
-                    oversized.append(value)
-                    return _Oversized(value)
-                return value
-
-            try:
-                result = json.loads(payload, parse_int=checked_int).get("result")
-            except (ValueError, AttributeError):
-                result = None  # python-telegram-bot reports the bad response
+            response, oversized = parse_updates_json(payload)
+            result = response.get("result") if isinstance(response, dict) else None
             if isinstance(result, list) and result:
                 if oversized:  # rare: only then is the batch walked
                     result, payload = await self._set_aside_oversized(result)
@@ -361,6 +350,25 @@ class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):
         finally:
             if isinstance(self.update_queue, Inbox):
                 await self.update_queue.finish(update)
+
+
+def parse_updates_json(payload: bytes | str) -> tuple[Any, bool]:
+    """JSON from the Bot API, and whether it holds an integer beyond 64 bits (marked ``_Oversized``: SQLite
+    cannot store it). Not JSON: ``(None, False)`` (python-telegram-bot reports a bad response itself)."""
+    oversized = False
+
+    def checked_int(text: str) -> int:
+        nonlocal oversized
+        value = int(text)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        oversized = True
+        return _Oversized(value)
+
+    try:
+        return json.loads(payload, parse_int=checked_int), oversized
+    except (ValueError, UnicodeDecodeError):
+        return None, False
 
 
 class _Oversized(int):

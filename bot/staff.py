@@ -397,6 +397,8 @@ class StatsSummary:
     open_items: int
     top_groups: tuple[Group, ...]
     daily: tuple[DayCount, ...]  # the last 30 UTC days, oldest first
+    undelivered: int = 0  # replies Telegram would not take (30 d): handed to staff
+    quarantined: int = 0  # updates the bot could not read, set aside (all kept)
 
     @property
     def helpful_ratio(self) -> float | None:
@@ -425,6 +427,8 @@ async def collect_stats(
         open_items=sum(g.count for g in groups),
         top_groups=tuple(groups[:top]),
         daily=tuple(await store.daily_counts(CHART_DAYS, today=now.astimezone(dt.UTC).date())),
+        undelivered=await store.count_undelivered(month),
+        quarantined=await store.count_quarantined(),
     )
 
 
@@ -457,6 +461,9 @@ def format_stats(summary: StatsSummary) -> str:
     lines += [f"  {g.count:>5}  {g.newest_day}  {_shorten(g.representative, 80)}" for g in summary.top_groups] or [
         "  none"
     ]
+    lines.append("")
+    lines.append(f"Replies not delivered (30 d): {summary.undelivered}")
+    lines.append(f"Updates set aside as unreadable: {summary.quarantined}")
     return "\n".join(lines)
 
 
@@ -489,6 +496,8 @@ def stats_dict(summary: StatsSummary) -> dict[str, Any]:
             for g in summary.top_groups
         ],
         "daily": [{"day": d.day, "answered": d.answered, "not_answered": d.not_answered} for d in summary.daily],
+        "undelivered": summary.undelivered,
+        "quarantined": summary.quarantined,
     }
 
 

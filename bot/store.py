@@ -921,6 +921,11 @@ class Store:
             (update_id if fits_int64(update_id) else None, time.time(), reason[:500], payload),
         )
 
+    async def count_undelivered(self, since: str | None = None) -> int:
+        """Questions asked at or after ``since`` whose reply never reached the investor."""
+        rows = await self._fetch("SELECT COUNT(*) FROM questions WHERE delivered = 0 AND asked_at >= ?", (since or "",))
+        return int(rows[0][0])
+
     async def count_quarantined(self) -> int:
         rows = await self._fetch("SELECT COUNT(*) FROM quarantine")
         return int(rows[0][0])

@@ -216,3 +216,21 @@ async def test_replayed_garbage_is_quarantined_not_fatal(tmp_path: Path, update:
             assert sent(tg.api.calls_to("sendMessage"))
     with sqlite3.connect(config.database) as raw:
         assert raw.execute("SELECT update_id FROM quarantine").fetchall() == [(5,)]
+
+
+async def test_stats_count_undelivered_replies_and_quarantined_updates(tmp_path: Path) -> None:
+    from bot.staff import collect_stats, format_stats, stats_dict
+
+    store = await Store.open(tmp_path / "log.sqlite3")
+    try:
+        record = QuestionRecord(
+            await store.question_id(), "2099-01-01T00:00:00+00:00", 7, 7, "en", "q", "answered", "a", 1.0, False
+        )
+        await store.queue_question(record)
+        await store.quarantine_update(5, "TypeError in a message update", "{}")
+        summary = await collect_stats(store)
+        assert (summary.undelivered, summary.quarantined) == (1, 1)
+        assert "Updates set aside as unreadable: 1" in format_stats(summary)
+        assert stats_dict(summary)["quarantined"] == 1 and stats_dict(summary)["undelivered"] == 1
+    finally:
+        await store.close()

@@ -306,6 +306,8 @@ async def test_stats_summary_text_and_json(store: Store, matcher: Matcher) -> No
         "open_items",
         "top_groups",
         "daily",
+        "undelivered",
+        "quarantined",
     }
     assert data["windows"]["7d"]["total"] == 4 and data["windows"]["7d"]["answered_rate"] == 0.75
     assert data["windows"]["24h"]["unanswered"] == 1
