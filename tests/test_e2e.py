@@ -7,15 +7,11 @@ then stops the process with SIGTERM and expects exit code 0 and no token in its 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +20,7 @@ import pytest
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
-from tests.bot_process import spawn_bot
+from tests.bot_process import free_port, post_update, spawn_bot
 from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,26 +239,8 @@ def test_a_token_telegram_refuses_exits_2(api: FakeBotAPI, tmp_path: Path) -> No
     assert "x" * 35 not in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _post(url: str, body: JSONDict, secret: str | None) -> int:
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
 def test_webhook_mode_requires_the_secret_token(api: FakeBotAPI, tmp_path: Path) -> None:
-    port, secret = _free_port(), "s3cret-webhook_token"
+    port, secret = free_port(), "s3cret-webhook_token"
     config = tmp_path / "config.yaml"
     config.write_text(
         f"database: {tmp_path / 'log.sqlite3'}\n"
@@ -285,23 +263,23 @@ def test_webhook_mode_requires_the_secret_token(api: FakeBotAPI, tmp_path: Path)
         deadline = time.monotonic() + TIMEOUT
         while True:  # the server may need a moment after setWebhook
             try:
-                status = _post(local, update, None)
+                status = post_update(local, update, None)
                 break
             except OSError:
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
         assert status == 403  # no secret: refused, not processed
-        assert _post(local, {"update_id": 2, **api.message_update(EN_USER, "/help")}, "wrong") == 403
+        assert post_update(local, {"update_id": 2, **api.message_update(EN_USER, "/help")}, "wrong") == 403
         mark = api.mark()
         help_update = {"update_id": 3, **api.message_update(EN_USER, "/help")}
-        assert _post(local, help_update, secret) == 200
+        assert post_update(local, help_update, secret) == 200
         reply = api.wait_for("sendMessage", timeout=TIMEOUT, since=mark)
         assert "/topics" in reply.params["text"]
         assert len(api.calls_to("sendMessage")) == 1
         # Telegram re-sends an update (the same one) when it did not get the 200 in time: journaled, so
         # answered once.
-        assert _post(local, help_update, secret) == 200
-        assert _post(local, {"update_id": 4, **api.message_update(EN_USER, "/lang")}, secret) == 200
+        assert post_update(local, help_update, secret) == 200
+        assert post_update(local, {"update_id": 4, **api.message_update(EN_USER, "/lang")}, secret) == 200
         api.wait_for_count("sendMessage", 2, timeout=TIMEOUT)
         time.sleep(0.5)  # time for a wrong second reply to /help to show up
         assert len(api.calls_to("sendMessage")) == 2

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sqlite3
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from tests.bot_process import STAFF, Bot, spawn_bot
+from tests.bot_process import STAFF, Bot, free_port, post_update, spawn_bot
 from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 
 QUESTION = "how many biotech companies in BDA?"
@@ -154,7 +151,7 @@ def test_a_deleted_database_stops_the_bot_with_a_clear_error(bot: Bot) -> None:
 
 def test_a_malformed_webhook_update_is_quarantined_with_a_200(tmp_path: Path) -> None:
     """python-telegram-bot's webhook answered 400, so Telegram would send the update again and again."""
-    port, secret = _free_port(), "s3cret-webhook_token"
+    port, secret = free_port(), "s3cret-webhook_token"
     database = tmp_path / "log.sqlite3"
     config = tmp_path / "config.yaml"
     config.write_text(
@@ -172,14 +169,14 @@ def test_a_malformed_webhook_update_is_quarantined_with_a_200(tmp_path: Path) ->
             deadline = time.monotonic() + TIMEOUT
             while True:  # the server may need a moment after setWebhook
                 try:
-                    status = _post(local, bad, secret)
+                    status = post_update(local, bad, secret)
                     break
                 except OSError:
                     assert time.monotonic() < deadline
                     time.sleep(0.2)
             assert status == 200
-            assert _post(local, {"update_id": 2, "message": 42}, secret) == 200
-            assert _post(local, {"update_id": 3, **api.message_update(4602, QUESTION)}, secret) == 200
+            assert post_update(local, {"update_id": 2, "message": 42}, secret) == 200
+            assert post_update(local, {"update_id": 3, **api.message_update(4602, QUESTION)}, secret) == 200
             api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 4602, timeout=TIMEOUT)
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=TIMEOUT) == 0
@@ -191,19 +188,3 @@ def test_a_malformed_webhook_update_is_quarantined_with_a_200(tmp_path: Path) ->
         assert raw.execute("SELECT update_id FROM quarantine ORDER BY id").fetchall() == [(1,), (2,)]
     log = log_path.read_text(encoding="utf-8")
     assert SECRET_WORDS not in log and "CRITICAL" not in log
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _post(url: str, body: dict[str, object], secret: str) -> int:
-    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
