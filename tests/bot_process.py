@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -94,3 +95,15 @@ def post_update(url: str, body: dict[str, object], secret: str | None) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
+
+
+def post_first_update(url: str, body: dict[str, object], secret: str | None, timeout: float = TIMEOUT) -> int:
+    """``post_update``, waiting for the webhook server to listen (it starts around setWebhook)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return post_update(url, body, secret)
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
