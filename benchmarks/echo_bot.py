@@ -1,6 +1,6 @@
 """The framework's floor: a bare python-telegram-bot echo bot with the real bot's Application settings.
 
-Same builder settings as ``bot.app.build_application`` for polling: ``AIORateLimiter(max_retries=5)``,
+Same builder settings as ``handlers.app.build_application`` for polling: ``AIORateLimiter(max_retries=5)``,
 ``concurrent_updates(64)``, ``connection_pool_size(16)``, ``pool_timeout(10)``, the same ``base_url``
 rewrite and ``allowed_updates``. Every text message is
 answered with ``reply_text`` of the same text. ``--rate N`` sets AIORateLimiter's overall rate, as the
@@ -21,7 +21,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.app import ALLOWED_UPDATES, CONCURRENT_UPDATES, CONNECTION_POOL_SIZE, POOL_TIMEOUT_S
+from handlers.app import ALLOWED_UPDATES, CONCURRENT_UPDATES, CONNECTION_POOL_SIZE, POOL_TIMEOUT_S
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from bot.kb import MAX_FILE_BYTES, load_knowledge_base
-from bot.matcher import Matcher
+from bot.matching.matcher import Matcher
 
 TARGET_BYTES = 4_900_000  # under the 5 MB cap (5,242,880 bytes)
 

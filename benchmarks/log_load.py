@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
-from bot.evaluate import load_cases
+from bot.matching.evaluate import load_cases
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

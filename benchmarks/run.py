@@ -34,10 +34,10 @@ from rapidfuzz import fuzz, process
 
 from benchmarks.scale import peak_rss_mb, timed
 from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
-from bot.evaluate import Case, Ranked, load_cases, rank_all, report
 from bot.kb import load_knowledge_base
-from bot.matcher import Candidate, Matcher, Weights
-from bot.text import clean
+from bot.matching.evaluate import Case, Ranked, load_cases, rank_all, report
+from bot.matching.matcher import Candidate, Matcher, Weights
+from bot.matching.text import clean
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CLINC = ROOT.parent / "shared" / "benchmarks" / "clinc150" / "data_train_val.json"

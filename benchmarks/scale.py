@@ -95,13 +95,13 @@ def measure(size: str, quick: bool, clinc_path: Path) -> dict[str, Any]:
 
     from bot.config import PACKAGED_FAQ_DIR
     from bot.kb import load_knowledge_base
-    from bot.matcher import Matcher
-    from bot.text import clean
+    from bot.matching.matcher import Matcher
+    from bot.matching.text import clean
 
     imports_s = time.perf_counter() - start
     questions: list[str]
     if size == "shipped":
-        from bot.evaluate import load_cases
+        from bot.matching.evaluate import load_cases
 
         questions = [case.q for case in load_cases(ROOT / "tests" / "data" / "eval.yaml")]
         rss_data = peak_rss_mb()

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bot.config import MatchingConfig
 from bot.kb import Entry, KnowledgeBase, LoadResult, load_knowledge_base
-from bot.matcher import Candidate, Match, Matcher
+from bot.matching.matcher import Candidate, Match, Matcher
+from bot.matching.text import detect_language
 from bot.render import Answer, render_answer
 from bot.store import Handoff, PostReason, QuestionRecord, Store, utcnow
-from bot.text import detect_language
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import Any
 from bot import backup, redact, staff_cli
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.config import Config, ConfigError, load_config
-from bot.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
 from bot.kb import LANGS, LoadResult, load_knowledge_base
+from bot.matching.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
 from bot.render import format_text
 from bot.store import Store, StoreError
 
@@ -256,7 +256,7 @@ def _command(config: Config, args: argparse.Namespace) -> int:
         if args.command == "check":
             return cmd_check(config, args)
         if args.command == "run":
-            from bot.app import run  # imports python-telegram-bot only when the bot runs
+            from handlers.app import run  # imports python-telegram-bot only when the bot runs
 
             return run(config)
         if args.command == "shell":

@@ -34,7 +34,7 @@ from yaml.scanner import Scanner
 if yaml.__with_libyaml__:
     from yaml._yaml import CParser
 
-from bot.text import clean
+from bot.matching.text import clean
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ class RedactSecrets(logging.Filter):
         """``text`` with every secret (in any letter case) replaced by ``<redacted>``."""
         return self._pattern.sub(REDACTED, text) if self._pattern is not None else text
 
-    _clean = clean  # the name bot/app.py uses
+    _clean = clean  # the name handlers/app.py uses
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

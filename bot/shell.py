@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
+from bot.matching.text import detect_language
 from bot.render import format_text
-from bot.text import detect_language
 
 MESSAGES = {
     "en": {

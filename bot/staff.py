@@ -22,7 +22,8 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.kb import KnowledgeBase
-from bot.matcher import Matcher
+from bot.matching.matcher import Matcher
+from bot.matching.text import Normalizer, clean, detect_language
 from bot.store import (
     DayCount,
     QuestionRecord,
@@ -32,7 +33,6 @@ from bot.store import (
     UserProfile,
     timestamp,
 )
-from bot.text import Normalizer, clean, detect_language
 
 GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised texts that puts two questions together
 GROUPS_PER_PAGE = 10

@@ -27,9 +27,9 @@ from telegram.error import Forbidden, InvalidToken, TelegramError
 from bot import staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
+from bot.matching.text import Normalizer
 from bot.redact import RedactSecrets, config_secrets
 from bot.store import Store, StoreError, UnansweredItem
-from bot.text import Normalizer
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import InlineQueryLimit, ParseMode
 from telegram.ext import InlineQueryHandler
 
+from bot.matching.text import detect_language
 from bot.render import format_html
-from bot.text import detect_language
 from handlers.context import AnyApplication, Context, services
 from handlers.ui import NO_PREVIEW, quote, split_html
 

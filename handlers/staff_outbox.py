@@ -188,5 +188,5 @@ def wake(app: AnyApplication) -> None:
 
 
 def register(app: AnyApplication) -> None:
-    """The outbox is created here and started with the bot (``bot/app.py`` post_init)."""
+    """The outbox is created here and started with the bot (``handlers/app.py`` post_init)."""
     app.bot_data[OUTBOX_KEY] = StaffOutbox(app)

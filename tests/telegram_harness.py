@@ -11,10 +11,10 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import build_application
 from bot.assistant import Knowledge
 from bot.config import Config, LimitsConfig, MatchingConfig, TelegramConfig
 from handlers import staff_outbox
+from handlers.app import build_application
 from handlers.context import SERVICES_KEY, AnyApplication, Services
 from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
 from tests.conftest import MINI_KB

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.app import HANDLER_MODULES, SetupError, check_telegram_config
 from bot.config import Config, TelegramConfig, WebhookConfig
 from bot.redact import RedactSecrets
+from handlers.app import HANDLER_MODULES, SetupError, check_telegram_config
 from tests.botapi_server import DEFAULT_TOKEN
 
 
@@ -62,9 +62,9 @@ def test_every_handler_module_registers() -> None:
 
 
 def test_outgoing_rate_comes_from_the_config() -> None:
-    from bot.app import build_application
     from bot.assistant import Knowledge
     from bot.config import LimitsConfig
+    from handlers.app import build_application
     from tests.conftest import MINI_KB
 
     cfg = replace(config(), faq_dir=MINI_KB, limits=LimitsConfig(outgoing_per_second=500))

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections import Counter
 
-from bot.app import CONCURRENT_UPDATES
+from handlers.app import CONCURRENT_UPDATES
 from tests.bot_process import Bot
 from tests.botapi_server import FakeBotAPI
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.inbox import JournaledApplication
 from bot.store import Store
+from handlers.inbox import JournaledApplication
 from tests.botapi_server import Call, FakeBotAPI
 from tests.telegram_harness import make_config, running_bot, sent
 

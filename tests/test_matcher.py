@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import bot.matcher as matcher_module
+import bot.matching.matcher as matcher_module
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
-from bot.matcher import Candidate, Matcher, decide, known_part
+from bot.matching.matcher import Candidate, Matcher, decide, known_part
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_postings_product_equals_the_scipy_expression(shape: tuple[int, int], mo
 
 
 def test_building_loads_the_word_frequencies_so_no_question_waits_for_them(mini_kb: KnowledgeBase) -> None:
-    from bot import text
+    from bot.matching import text
 
     text._frequencies.cache_clear()
     Matcher.from_knowledge_base(mini_kb)

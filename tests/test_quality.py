@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
-from bot.evaluate import load_cases, rank_all, report
 from bot.kb import load_knowledge_base
-from bot.matcher import Matcher
+from bot.matching.evaluate import load_cases, rank_all, report
+from bot.matching.matcher import Matcher
 
 EVAL = Path(__file__).parent / "data" / "eval.yaml"
 

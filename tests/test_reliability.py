@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.inbox import Inbox, JournalingRequest, QuarantiningBot
 from bot.store import QuestionRecord, Store
+from handlers.inbox import Inbox, JournalingRequest, QuarantiningBot
 from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 from tests.recording_request import RecordingRequest
 from tests.telegram_harness import make_config, running_bot, sent

@@ -13,7 +13,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.request import BotAPIRequest
+from handlers.request import BotAPIRequest
 from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 
 URL = "http://api.invalid/bot1:a/sendMessage"
@@ -102,7 +102,7 @@ async def test_bodies_are_json_and_uploads_multipart(monkeypatch: pytest.MonkeyP
 async def test_httpx_errors_become_python_telegram_bot_errors(
     monkeypatch: pytest.MonkeyPatch, error: Exception, raised: type[Exception]
 ) -> None:
-    monkeypatch.setattr("bot.request.RETRY_DELAYS_S", (0.0,))
+    monkeypatch.setattr("handlers.request.RETRY_DELAYS_S", (0.0,))
     request = BotAPIRequest(connection_pool_size=1, pool_timeout=1.0)
     with_fake(request, FakeHTTPX(error=error), monkeypatch)
     with pytest.raises(raised):
@@ -130,7 +130,7 @@ async def test_telegram_accepts_what_it_sends() -> None:
 
 async def test_a_server_error_or_a_dropped_connection_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 12: a 500 or a lost connection on a reply gave the investor an apology without a retry."""
-    monkeypatch.setattr("bot.request.RETRY_DELAYS_S", (0.0, 0.0))
+    monkeypatch.setattr("handlers.request.RETRY_DELAYS_S", (0.0, 0.0))
     with FakeBotAPI(expected_token=DEFAULT_TOKEN) as api:
         request = BotAPIRequest(connection_pool_size=2, pool_timeout=5.0)
         await request.initialize()

@@ -17,7 +17,7 @@ import yaml
 
 from bot import staff
 from bot.kb import KnowledgeBase, load_knowledge_base
-from bot.matcher import Matcher
+from bot.matching.matcher import Matcher
 from bot.store import DayCount, Status, Store, UnansweredItem, UserProfile
 from tests.botapi_server import FakeBotAPI
 from tests.conftest import TODAY

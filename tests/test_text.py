@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.text import Normalizer, clean, detect_language, is_traditional, zipf
+from bot.matching.text import Normalizer, clean, detect_language, is_traditional, zipf
 
 
 def test_clean_folds_width_case_punctuation_and_traditional() -> None:

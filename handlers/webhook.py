@@ -20,7 +20,7 @@ import tornado.web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.inbox import Inbox, parse_updates_json, placeholder
+from handlers.inbox import Inbox, parse_updates_json, placeholder
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]

@@ -16,8 +16,8 @@ from typing import Any
 
 from bot.config import MatchingConfig
 from bot.kb import Issue, _LineDict, read_yaml
-from bot.matcher import Candidate, Matcher, decide
-from bot.text import detect_language, is_traditional
+from bot.matching.matcher import Candidate, Matcher, decide
+from bot.matching.text import detect_language, is_traditional
 
 
 class CasesError(Exception):

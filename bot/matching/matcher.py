@@ -37,8 +37,8 @@ except ImportError:  # pragma: no cover - a scipy that moved it: the public expr
 
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
+from bot.matching.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf
 from bot.render import render_answer
-from bot.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf
 
 Status = Literal["answered", "suggested", "unanswered"]
 

@@ -24,19 +24,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
-from bot.inbox import (
-    PURGE_INTERVAL_S,
-    Inbox,
-    JournaledApplication,
-    JournalingRequest,
-    QuarantiningBot,
-    purge_finished,
-)
 from bot.ratelimit import FloodGuard
 from bot.redact import RedactSecrets, protect_logs
-from bot.request import BotAPIRequest
 from bot.store import Store, StoreError
-from bot.webhook import serve as serve_webhook
 from handlers import (
     admin,
     errors,
@@ -53,6 +43,16 @@ from handlers import (
     topics,
 )
 from handlers.context import SERVICES_KEY, AnyApplication, Services
+from handlers.inbox import (
+    PURGE_INTERVAL_S,
+    Inbox,
+    JournaledApplication,
+    JournalingRequest,
+    QuarantiningBot,
+    purge_finished,
+)
+from handlers.request import BotAPIRequest
+from handlers.webhook import serve as serve_webhook
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ CONCURRENT_UPDATES = 64
 # investors, 64 connections had stalls at a third of the throughput that 16 never had. At Telegram's
 # 30 messages/s and a 0.3 s round trip about 9 requests are in flight, so 16 leaves room; a request that
 # finds them all busy waits its turn for up to POOL_TIMEOUT_S (python-telegram-bot's default is 1 s), in
-# front of the pool (bot/request.py), where waiting costs no scans.
+# front of the pool (handlers/request.py), where waiting costs no scans.
 CONNECTION_POOL_SIZE = 16
 POOL_TIMEOUT_S = 10.0
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
@@ -165,7 +165,7 @@ class Lifecycle:
         self.handle_signals = False  # set by ``run`` (tests drive the Application without signals)
         self.stopping = False
         self.fatal: str | None = None  # why the bot stopped on its own (exit code 1)
-        # Set to stop the webhook server (bot/webhook.py); polling stops through ``stop_running``.
+        # Set to stop the webhook server (handlers/webhook.py); polling stops through ``stop_running``.
         self.stopped: asyncio.Event | None = None
 
     def install(self) -> None:
@@ -325,7 +325,7 @@ def build_application(
     bot = QuarantiningBot(
         config.telegram.token,
         # python-telegram-bot's default for getUpdates: one connection. Updates are journaled before
-        # Telegram is told they arrived, and an unreadable one is set aside (bot/inbox.py).
+        # Telegram is told they arrived, and an unreadable one is set aside (handlers/inbox.py).
         journal=JournalingRequest(get_updates_request or request or HTTPXRequest(connection_pool_size=1), inbox),
         # A given request (tests) replaces python-telegram-bot's HTTP layer, pool included.
         request=request if request is not None else BotAPIRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S),
