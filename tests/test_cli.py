@@ -276,7 +276,7 @@ def test_no_command_prints_the_token(tmp_path: Path) -> None:
 def test_an_unexpected_error_is_printed_without_the_token(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import staff_cli
+    from bot.cli import staff as staff_cli
 
     def broken(*_args: object) -> int:
         raise RuntimeError(f"unexpected: https://api.telegram.org/bot{SECRET_TOKEN}/getMe")

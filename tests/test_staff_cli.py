@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot.config import Config, StaffConfig, TelegramConfig, load_config
-from bot.staff_cli import COMMANDS, build_parser, dispatch
+from bot.cli.staff import COMMANDS, build_parser, dispatch
 from bot.store import Store, UnansweredItem
 from tests.botapi_server import FakeBotAPI
 from tests.conftest import MINI_KB
@@ -109,10 +109,10 @@ def test_parser_and_commands() -> None:
 
 
 def test_the_commands_plug_into_an_existing_parser(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
-    # How bot/cli.py wires them in: its own subparsers object, then dispatch for COMMANDS.
+    # How bot/cli/main.py wires them in: its own subparsers object, then dispatch for COMMANDS.
     import argparse
 
-    from bot.staff_cli import add_parsers
+    from bot.cli.staff import add_parsers
 
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command", required=True)

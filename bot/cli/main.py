@@ -14,7 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import backup, redact, staff_cli
+from bot import backup, redact
+from bot.cli import staff as staff_cli
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.config import Config, ConfigError, load_config
 from bot.kb import LANGS, LoadResult, load_knowledge_base
