@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Config, StaffConfig, TelegramConfig, load_config
 from bot.cli.staff import COMMANDS, build_parser, dispatch
+from bot.config import Config, StaffConfig, TelegramConfig, load_config
 from bot.store import Store, UnansweredItem
 from tests.botapi_server import FakeBotAPI
 from tests.conftest import MINI_KB

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bot import backup, redact
-from bot.cli import staff as staff_cli
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
+from bot.cli import staff as staff_cli
 from bot.config import Config, ConfigError, load_config
 from bot.kb import LANGS, LoadResult, load_knowledge_base
 from bot.matching.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
