@@ -229,7 +229,7 @@ def _hard_exit() -> None:
 async def check_database(context: ContextTypes.DEFAULT_TYPE) -> None:
     """JobQueue callback: stop with a clear error if the database file was deleted or replaced."""
     svc = cast(Services, context.application.bot_data[SERVICES_KEY])
-    problem = svc.store.check_file() if svc.store is not None else None
+    problem = svc.store.check_file() if svc.has_store else None
     if problem is not None:
         log.critical("%s: stopping, so nothing more is written to a file that is gone", problem)
         lifecycle = context.application.bot_data.get(LIFECYCLE_KEY)
@@ -243,8 +243,7 @@ async def _post_init(app: AnyApplication) -> None:
     lifecycle = app.bot_data.get(LIFECYCLE_KEY)
     if isinstance(lifecycle, Lifecycle):
         lifecycle.install()
-    svc.store = await Store.open(svc.config.database)
-    svc.assistant.store = svc.store
+    svc.open_store(await Store.open(svc.config.database))
     interrupted = await svc.store.recover_outbox()
     if interrupted:
         log.warning(
@@ -290,10 +289,9 @@ async def _post_shutdown(app: AnyApplication) -> None:
         await outbox.stop()
     if isinstance(app.update_queue, Inbox):
         await app.update_queue.close()
-    if svc.store is not None:
-        await svc.store.close()
-        svc.store = None
-        svc.assistant.store = None
+    store = svc.close_store()
+    if store is not None:
+        await store.close()
 
 
 def build_application(

@@ -30,13 +30,17 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 @dataclass
 class Services:
-    """The core objects behind the bot. ``store`` is opened in ``post_init`` and closed in ``post_shutdown``."""
+    """The core objects behind the bot.
+
+    The question log is opened in ``post_init`` (``open_store``), before any update is handled, and closed
+    in ``post_shutdown``: handlers use ``store`` without checking, as it is always there while they run.
+    """
 
     config: Config
     knowledge: Knowledge
     assistant: Assistant
     flood: FloodGuard
-    store: Store | None = None
+    _store: Store | None = None
     # Explicit /lang choices, cached so a question costs no extra read; the database is the truth.
     langs: dict[int, str | None] = field(default_factory=dict)
     # True once every stored choice is in ``langs`` (loaded at start, kept by set_lang): a user missing
@@ -48,6 +52,26 @@ class Services:
     faq_signature: tuple[tuple[str, int, int], ...] = ()
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    @property
+    def store(self) -> Store:
+        """The open question log (``RuntimeError`` outside the bot's run: a bug, not a condition to handle)."""
+        if self._store is None:
+            raise RuntimeError("the question log is not open (handlers run between post_init and post_shutdown)")
+        return self._store
+
+    @property
+    def has_store(self) -> bool:
+        return self._store is not None
+
+    def open_store(self, store: Store) -> None:
+        self._store = store
+        self.assistant.store = store
+
+    def close_store(self) -> Store | None:
+        store, self._store = self._store, None
+        self.assistant.store = None
+        return store
+
     async def chosen_lang(self, user_id: int) -> str | None:
         """The language the user picked with /lang, if any."""
         if user_id in self.langs:
@@ -55,9 +79,9 @@ class Services:
         if self.langs_complete:
             return None
         lang = None
-        if self.store is not None:
+        if self._store is not None:
             try:
-                lang = await self.store.get_user_lang(user_id)
+                lang = await self._store.get_user_lang(user_id)
             except sqlite3.Error:
                 log.exception("could not read a language preference")
                 return None
@@ -69,10 +93,10 @@ class Services:
     async def set_lang(self, user_id: int, lang: str) -> bool:
         """Remember a /lang choice; False when it could not be saved (it still applies until restart)."""
         self.langs[user_id] = lang
-        if self.store is None:
+        if self._store is None:
             return False
         try:
-            await self.store.set_user_lang(user_id, lang)
+            await self._store.set_user_lang(user_id, lang)
         except sqlite3.Error:
             log.exception("could not save a language preference")
             return False

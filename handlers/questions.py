@@ -147,7 +147,7 @@ async def on_none_of_these(query: CallbackQuery, action: callbacks.Action, svc: 
     """``n:<question>``: none of the suggestions fit, so the logged question goes to staff."""
     lang = await svc.ui_lang(query.from_user)
     record = None
-    if action.question and svc.store is not None:
+    if action.question:
         try:
             record = await svc.store.get_question(action.question)
         except sqlite3.Error:
@@ -181,7 +181,7 @@ async def on_none_of_these(query: CallbackQuery, action: callbacks.Action, svc: 
 async def on_feedback(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
     """``f:<1|0>:<question>:<entry>``: helpful / not helpful, stored once per message."""
     lang = await svc.ui_lang(query.from_user)
-    if action.entry not in svc.knowledge.kb.entries or svc.store is None:
+    if action.entry not in svc.knowledge.kb.entries:
         await query.answer(say(lang, "expired"))
         return
     question_id: int | None = action.question or None
