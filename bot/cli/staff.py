@@ -20,14 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-import telegram
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, InvalidToken, TelegramError
-
 from bot import staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
 from bot.matching.text import Normalizer
+from bot.messenger import Blocked, CredentialsRefused, DeliveryError, Messenger, Refused, Unreachable
 from bot.redact import RedactSecrets, config_secrets
 from bot.store import Store, StoreError, UnansweredItem
 
@@ -227,10 +224,11 @@ def _detail(config: Config, exc: Exception) -> str:
     return RedactSecrets(config_secrets(config)).clean(str(exc))
 
 
-def _bot(config: Config) -> telegram.Bot:
-    if config.telegram.api_base_url:
-        return telegram.Bot(config.telegram.token, base_url=config.telegram.api_base_url.rstrip("/"))
-    return telegram.Bot(config.telegram.token)
+def _messenger(config: Config) -> Messenger:
+    # The composition root's one way to Telegram, imported only by the command that sends.
+    from handlers.messenger import TelegramMessenger
+
+    return TelegramMessenger(config.telegram.token, config.telegram.api_base_url)
 
 
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
@@ -258,17 +256,15 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
         )
         return EXIT_PROBLEMS
     try:
-        async with _bot(config) as bot:
+        async with _messenger(config) as messenger:
             try:
-                await bot.send_message(item.chat_id, message, parse_mode=ParseMode.HTML)
-            except Forbidden as exc:
+                await messenger.send(item.chat_id, message)
+            except Blocked as exc:
                 detail = _detail(config, exc)
                 await store.note_delivery_failed(item.id, detail)
                 _err(f"the investor has blocked the bot ({detail}); the reply was not delivered, #{item.id} stays open")
                 return EXIT_PROBLEMS
-            except InvalidToken:
-                raise
-            except TelegramError as exc:
+            except (Refused, Unreachable) as exc:
                 detail = _detail(config, exc)
                 await store.note_delivery_failed(item.id, detail)  # shown by `show` and to staff: never the token
                 _err(f"Telegram refused the reply ({detail}); #{item.id} stays open")
@@ -278,17 +274,17 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
                 _err(f"#{item.id} was closed by someone else meanwhile; the reply was still delivered")
                 return EXIT_PROBLEMS
             print(f"Reply delivered; #{item.id} marked answered.")
-            await _confirm_in_staff_chat(config, store, bot, item.id, reply, args.by)
-    except InvalidToken as exc:
+            await _confirm_in_staff_chat(config, store, messenger, item.id, reply, args.by)
+    except CredentialsRefused as exc:
         raise _Usage(f"Telegram refused the bot token ({_detail(config, exc)}); nothing was sent") from None
-    except TelegramError as exc:  # the connection itself (getMe while starting up)
+    except Unreachable as exc:  # the connection itself (getMe while starting up)
         _err(f"could not reach Telegram ({_detail(config, exc)}); nothing was sent and #{item.id} stays open")
         return EXIT_PROBLEMS
     return EXIT_OK
 
 
 async def _confirm_in_staff_chat(
-    config: Config, store: Store, bot: telegram.Bot, item_id: int, reply: str, by: int | None
+    config: Config, store: Store, messenger: Messenger, item_id: int, reply: str, by: int | None
 ) -> None:
     """Tell the staff chat (under the item's post when there is one), as a reply in Telegram would.
 
@@ -300,10 +296,9 @@ async def _confirm_in_staff_chat(
     post = next((m for c, m in await store.staff_messages_for_item(item_id) if c == chat_id), None)
     who = f" by {by}" if by is not None else ""
     text = f"✅ #{item_id} answered from the command line{who}:\n<blockquote>{html.escape(reply)}</blockquote>"
-    reply_to = telegram.ReplyParameters(post, allow_sending_without_reply=True) if post is not None else None
     try:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply_to)
-    except TelegramError as exc:
+        await messenger.send(chat_id, text, reply_to=post)
+    except DeliveryError as exc:
         _err(f"warning: could not confirm in the staff chat: {_detail(config, exc)}")
 
 
