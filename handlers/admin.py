@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
@@ -27,13 +27,11 @@ from bot.staff import (
     collect_stats,
     export_csv_bytes,
     format_stats,
-    open_groups,
-    paginate,
     parse_day,
     render_chart,
 )
-from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, is_private, services
+from handlers.queue_page import unanswered_page
 from handlers.staff import deliver_reply, is_admin, refuse, staff_name
 from handlers.ui import button_text, split_html
 
@@ -89,41 +87,6 @@ def admin_only(handler: AdminHandler) -> Callable[[Update, Context], Coroutine[A
         await handler(update, context, svc)
 
     return checked
-
-
-async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of open questions grouped by similarity, with open / dismiss buttons per group."""
-    assert svc.store is not None
-    groups = await open_groups(svc.store, svc.knowledge.matcher.normalizer)
-    shown = paginate(groups, page)
-    if not shown.groups:
-        return "No open questions. 🎉", None
-    lines = [
-        f"<b>Open questions</b>: {shown.total_items} in {shown.total_groups} group(s), "
-        f"page {shown.number}/{shown.pages}"
-    ]
-    rows: list[list[InlineKeyboardButton]] = []
-    for n, group in enumerate(shown.groups, 1 + (shown.number - 1) * 10):
-        first = group.item_ids[0]
-        lines.append(
-            f"{n}. “{html.escape(button_text(group.representative, 120))}” · asked {group.count}× · "
-            f"newest {group.newest_day} · #{first}"
-        )
-        rows.append(
-            [
-                InlineKeyboardButton(f"{n}. Open / answer #{first}", callback_data=callbacks.staff("o", first)),
-                InlineKeyboardButton(f"Dismiss ({group.count})", callback_data=callbacks.staff("g", first)),
-            ]
-        )
-    nav = []
-    if shown.number > 1:
-        nav.append(InlineKeyboardButton("« Newer", callback_data=callbacks.staff("u", shown.number - 1)))
-    if shown.number < shown.pages:
-        nav.append(InlineKeyboardButton("Older »", callback_data=callbacks.staff("u", shown.number + 1)))
-    if nav:
-        rows.append(nav)
-    lines.append("Open a question to see its details; reply to it to answer the investor.")
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 @admin_only

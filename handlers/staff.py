@@ -30,6 +30,7 @@ from bot.staff import (
 from bot.store import utcnow
 from handlers import callbacks
 from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
+from handlers.queue_page import unanswered_page
 from handlers.ui import MAX_MESSAGE, NO_PREVIEW, button_text, split_html, truncate_html, visible_len
 
 log = logging.getLogger(__name__)
@@ -194,8 +195,6 @@ async def on_staff_button(update: Update, context: Context) -> None:
         if not await post_item(context.bot, svc, chat_id, action.item):
             await context.bot.send_message(chat_id, f"There is no queued question #{action.item}.")
     elif action.verb == "u":
-        from handlers.admin import unanswered_page  # the /unanswered list lives with the admin commands
-
         await query.answer()
         text, markup = await unanswered_page(svc, action.item)
         if isinstance(query.message, Message):
