@@ -20,8 +20,6 @@ import json
 import logging
 
 import httpx
-from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -35,6 +33,13 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MEDIA_WRITE_TIMEOUT_S = 20.0
 
 log = logging.getLogger(__name__)
+
+
+def _seconds(value: object, default: float | None) -> float | None:
+    """A timeout python-telegram-bot passed: ``BaseRequest.DEFAULT_NONE`` (not given) means ``default``."""
+    if value is BaseRequest.DEFAULT_NONE:
+        return default
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _method(url: str) -> str:
@@ -71,20 +76,20 @@ class BotAPIRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._client.is_closed:
             raise RuntimeError("This BotAPIRequest is not initialized!")
         uploads = request_data is not None and request_data.contains_files
-        pool = self._timeout.pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        pool = _seconds(pool_timeout, self._timeout.pool)
         write_default = MEDIA_WRITE_TIMEOUT_S if uploads else self._timeout.write
         timeout = httpx.Timeout(
-            connect=self._timeout.connect if isinstance(connect_timeout, DefaultValue) else connect_timeout,
-            read=self._timeout.read if isinstance(read_timeout, DefaultValue) else read_timeout,
-            write=write_default if isinstance(write_timeout, DefaultValue) else write_timeout,
+            connect=_seconds(connect_timeout, self._timeout.connect),
+            read=_seconds(read_timeout, self._timeout.read),
+            write=_seconds(write_timeout, write_default),
             pool=pool,
         )
         headers = {"User-Agent": self.USER_AGENT}
