@@ -46,8 +46,8 @@ from handlers.context import SERVICES_KEY, AnyApplication, Services
 from handlers.inbox import (
     PURGE_INTERVAL_S,
     Inbox,
-    JournaledApplication,
     JournalingRequest,
+    JournalingUpdateProcessor,
     QuarantiningBot,
     purge_finished,
 )
@@ -334,9 +334,8 @@ def build_application(
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .bot(bot)
-        .application_class(JournaledApplication)
         .update_queue(inbox)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(JournalingUpdateProcessor(CONCURRENT_UPDATES, inbox))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -10,7 +10,7 @@ handled when the process is killed would be gone: Telegram does not send a confi
   the inbox's newest may hold re-deliveries, and is checked and written before it is handled.
 - Webhook (and anything else put on the queue): ``Inbox.put`` writes the update before queuing it; the
   webhook answers Telegram after ``put`` returns.
-- ``JournaledApplication`` marks an update done once every handler has run (or failed); the mark
+- ``JournalingUpdateProcessor`` marks an update done once every handler has run (or failed); the mark
   rides with the store's next write (``Store.finish_update``), after the question's own row. At the
   next start ``Inbox.replay`` queues the updates left unfinished.
 - An update_id already in the inbox (Telegram re-sends what it was never told about) is dropped.
@@ -26,12 +26,12 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, ExtBot
+from telegram.ext import Application, ContextTypes, ExtBot, SimpleUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
 from bot.store import INT64_MAX, INT64_MIN, Store, fits_int64
@@ -339,15 +339,19 @@ class QuarantiningBot(ExtBot[Any]):
         return tuple(parsed)
 
 
-class JournaledApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """An Application that marks each update done in the inbox once its handlers have run (or failed)."""
+class JournalingUpdateProcessor(SimpleUpdateProcessor):
+    """Handles up to ``max_concurrent_updates`` at once, and marks each update done in the inbox once its
+    handlers have run (or failed): python-telegram-bot's extension point for what wraps an update."""
 
-    async def process_update(self, update: object) -> None:
+    def __init__(self, max_concurrent_updates: int, inbox: Inbox) -> None:
+        super().__init__(max_concurrent_updates)
+        self.inbox = inbox
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
-            await super().process_update(update)
+            await coroutine
         finally:
-            if isinstance(self.update_queue, Inbox):
-                await self.update_queue.finish(update)
+            await self.inbox.finish(update)
 
 
 def parse_updates_json(payload: bytes | str) -> tuple[Any, bool]:

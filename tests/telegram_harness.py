@@ -39,9 +39,13 @@ class Harness:
         mark = self.api.mark()
         update = {"update_id": next(self._ids), **update}
         self.api._remember(update)  # as push_update does: replies to this message must find it
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.handle(Update.de_json(update, self.app.bot))
         await self.staff_posts_sent()
         return self.api.calls[mark:]
+
+    async def handle(self, update: object) -> None:
+        """Handle an update as the running bot does: through the update processor (which marks it done)."""
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
 
     async def staff_posts_sent(self) -> None:
         """Staff-chat posts go out in the background (handlers/staff_outbox.py): wait for them."""

@@ -12,7 +12,7 @@ import pytest
 from telegram import Update
 
 from bot.store import Store
-from handlers.inbox import JournaledApplication
+from handlers.inbox import JournalingUpdateProcessor
 from tests.botapi_server import Call, FakeBotAPI
 from tests.telegram_harness import make_config, running_bot, sent
 
@@ -67,9 +67,9 @@ async def test_handled_updates_are_marked_done_and_their_text_dropped(tmp_path: 
         update_id = tg.api.push_message(503, QUESTION)
         (update,) = await tg.app.bot.get_updates(timeout=0)
         await tg.app.update_queue.put(update)
-        await tg.app.process_update(tg.app.update_queue.get_nowait())
+        await tg.handle(tg.app.update_queue.get_nowait())
         assert sent(tg.api.calls_to("sendMessage"))
-        assert isinstance(tg.app, JournaledApplication)
+        assert isinstance(tg.app.update_processor, JournalingUpdateProcessor)
     payload, done = inbox_rows(config.database)[update_id]
     assert payload is None and done is not None
 
@@ -105,7 +105,7 @@ async def test_updates_left_unfinished_are_replayed_at_the_next_start(tmp_path: 
         replayed = queue.get_nowait()
         assert isinstance(replayed, Update) and replayed.update_id == update_id
         assert replayed.message is not None and replayed.message.text == QUESTION
-        await tg.app.process_update(replayed)
+        await tg.handle(replayed)
         (reply,) = sent(api.calls_to("sendMessage"))
         assert reply["chat_id"] == 505
     assert inbox_rows(config.database)[update_id][1] is not None

@@ -75,7 +75,7 @@ async def test_the_inbox_takes_new_updates_after_the_ids_restart(tmp_path: Path)
             await tg.app.update_queue.put(update)
         assert tg.app.update_queue.qsize() == 3
         while not tg.app.update_queue.empty():
-            await tg.app.process_update(tg.app.update_queue.get_nowait())
+            await tg.handle(tg.app.update_queue.get_nowait())
         api._next_update_id = 1  # a self-hosted Bot API server restarted: ids begin again
         api._updates.clear()
         api.push_message(700, QUESTION)
@@ -200,7 +200,7 @@ async def test_replayed_garbage_is_quarantined_not_fatal(tmp_path: Path, update:
             tg.api.push_message(34, QUESTION)
             (fresh,) = await tg.app.bot.get_updates(timeout=0)
             assert isinstance(fresh, Update)
-            await tg.app.process_update(fresh)
+            await tg.handle(fresh)
             assert sent(tg.api.calls_to("sendMessage"))
     with sqlite3.connect(config.database) as raw:
         assert raw.execute("SELECT update_id FROM quarantine").fetchall() == [(5,)]
