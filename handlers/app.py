@@ -24,6 +24,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
+from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.ratelimit import FloodGuard
 from bot.redact import RedactSecrets, protect_logs
 from bot.store import Store, StoreError
@@ -56,7 +57,6 @@ from handlers.webhook import serve as serve_webhook
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 # Commands, then buttons, then staff replies (before questions: in the staff chat a reply to the bot
 # answers an investor), free text, then the catch-alls. errors registers the error handler.
 HANDLER_MODULES: tuple[ModuleType, ...] = (

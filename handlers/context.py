@@ -112,8 +112,14 @@ class Services:
         return "zh" if (user.language_code or "").lower().startswith("zh") else "en"
 
 
+def services_of(app: AnyApplication) -> Services:
+    """The bot's services, from the application (registration time) ..."""
+    return cast(Services, app.bot_data[SERVICES_KEY])
+
+
 def services(context: Context) -> Services:
-    return cast(Services, context.application.bot_data[SERVICES_KEY])
+    """... or from a handler's context."""
+    return services_of(context.application)
 
 
 def is_private(chat: Chat | None) -> bool:

@@ -29,7 +29,7 @@ from bot.staff import (
 )
 from bot.store import utcnow
 from handlers import callbacks
-from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
+from handlers.context import AnyApplication, Context, Services, services, services_of
 from handlers.queue_page import unanswered_page
 from handlers.ui import MAX_MESSAGE, NO_PREVIEW, button_text, split_html, truncate_html, visible_len
 
@@ -246,11 +246,6 @@ async def answer_with_entry(
 def _yaml_scalar(text: str) -> str:
     """A one-line YAML string that pastes safely (JSON strings are valid YAML)."""
     return json.dumps(text, ensure_ascii=False)
-
-
-def services_of(app: AnyApplication) -> Services:
-    svc: Services = app.bot_data[SERVICES_KEY]
-    return svc
 
 
 def register(app: AnyApplication) -> None:

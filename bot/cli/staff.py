@@ -23,6 +23,7 @@ from typing import TextIO
 from bot import staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
+from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.matching.text import Normalizer
 from bot.messenger import Blocked, CredentialsRefused, DeliveryError, Messenger, Refused, Unreachable
 from bot.redact import RedactSecrets, config_secrets
@@ -30,7 +31,6 @@ from bot.store import Store, StoreError, UnansweredItem
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 COMMANDS: frozenset[str] = frozenset({"unanswered", "stats"})
 MAX_LISTED_IDS = 5
 
