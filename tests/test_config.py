@@ -94,3 +94,16 @@ def test_updates_per_minute_defaults_to_60_and_can_be_set(tmp_path: Path) -> Non
             ConfigError, match=r": limits\.updates_per_minute: must be a whole number between 1 and 10000"
         ):
             load_config(write(tmp_path, f"limits: {{updates_per_minute: {bad}}}\n"), environ={})
+
+
+def test_every_problem_is_reported_at_once_one_line_each(tmp_path: Path) -> None:
+    # A first start with a hand-edited file should not become one fix-and-retry round per typo.
+    text = "matching: {margin: lots}\nlimits: {questions_per_minute: 0}\ncolour: blue\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), environ={})
+    where = str(tmp_path / "config.yaml")
+    assert str(info.value).splitlines() == [
+        f"{where}: matching.margin: must be a number between 0 and 1 (got 'lots')",
+        f"{where}: limits.questions_per_minute: must be a whole number between 1 and 10000 (got 0)",
+        f"{where}: colour: unknown key",
+    ]
