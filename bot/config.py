@@ -5,9 +5,13 @@ defaults, unknown keys, every problem at once) and pydantic-settings reads the e
 Every problem is reported as one line naming the key (``matching.margin: must be a number ...``),
 so a typo in ``config.yaml`` never shows a traceback.
 
-pydantic is imported only when a file is loaded, never at import: ``import pydantic`` alone takes
-about 60 ms and pydantic-settings 100 ms here, against 21 ms for this whole module, and the
-command line's ``--help`` imports this module without loading any configuration.
+pydantic is imported only when a configuration is loaded, never at import. Measured here: the
+first ``load_config`` takes about 100 ms (65 ms importing pydantic, 25 ms pydantic-settings, 3 ms
+building the schema) where the hand-written checks took 2 ms; later loads 1.8 ms either way;
+importing this module stays at about 23 ms, which ``etown-bot --help`` pays without loading any
+configuration. That is also why these are standard frozen dataclasses validated through a
+``TypeAdapter`` rather than ``pydantic.dataclasses``: the latter would put pydantic's import on
+every import of this module, and ``dataclasses.replace`` works on both.
 """
 
 from __future__ import annotations
