@@ -337,7 +337,13 @@ def kb_load(quick: bool) -> list[str]:
     return lines
 
 
-PARTS = ("quality", "scale", "e2e", "log", "kb")
+def cli_start(quick: bool) -> list[str]:
+    from benchmarks.cli_start import measure, table
+
+    return table(measure(runs=5 if quick else 9))
+
+
+PARTS = ("quality", "scale", "e2e", "log", "kb", "cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -365,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += [*log_load(), ""]
     if "kb" in parts:
         lines += [*kb_load(args.quick), ""]
+    if "cli" in parts:
+        lines += [*cli_start(args.quick), ""]
     lines.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(lines)
     print(text)

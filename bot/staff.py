@@ -16,13 +16,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import yaml
 from rapidfuzz import fuzz, process
 
 from bot.kb import KnowledgeBase
-from bot.matching.matcher import Matcher
 from bot.matching.text import Normalizer, clean, detect_language
 from bot.store import (
     DayCount,
@@ -33,6 +32,9 @@ from bot.store import (
     UserProfile,
     timestamp,
 )
+
+if TYPE_CHECKING:  # the matcher module is cheap, but its callers here only need the type
+    from bot.matching.matcher import Matcher
 
 GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised texts that puts two questions together
 GROUPS_PER_PAGE = 10

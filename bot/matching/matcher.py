@@ -22,23 +22,40 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import scipy.sparse as sp
 from rapidfuzz import fuzz, process
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
-
-try:  # private, but what scipy.sparse itself calls; pinned in pyproject and checked by tests/test_matcher.py
-    from scipy.sparse import _sparsetools
-except ImportError:  # pragma: no cover - a scipy that moved it: the public expression, slower
-    _sparsetools = None
 
 from bot.config import MatchingConfig
 from bot.kb import KnowledgeBase
 from bot.matching.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf
 from bot.render import render_answer
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# numpy, scipy and scikit-learn are imported by the functions that use them, not here: importing them cost
+# 0.63 s, which every ``etown-bot`` command paid, even ``--help`` and the staff commands that never match.
+
+_NOT_LOADED = ModuleType("not loaded")
+# scipy's private C++ kernels, loaded with the first product (``_kernels``); None means "use the public
+# expression" (a scipy that moved them, or a test).
+_sparsetools: ModuleType | None = _NOT_LOADED
+
+
+def _kernels() -> ModuleType | None:
+    global _sparsetools
+    if _sparsetools is _NOT_LOADED:
+        try:  # private, but what scipy.sparse itself calls; pinned in pyproject and checked by tests/test_matcher.py
+            from scipy.sparse import _sparsetools as kernels
+        except ImportError:  # pragma: no cover - a scipy that moved it: the public expression, slower
+            kernels = None
+        _sparsetools = kernels
+    return _sparsetools
+
 
 Status = Literal["answered", "suggested", "unanswered"]
 
@@ -121,6 +138,8 @@ class _QueryVectorizer:
     """
 
     def __init__(self, fitted: TfidfVectorizer, offset: int, weight: float) -> None:
+        import numpy as np
+
         self._analyze = fitted.build_analyzer()
         self._vocabulary: dict[str, int] = fitted.vocabulary_
         self._idf = fitted.idf_.astype(np.float32) * weight
@@ -146,6 +165,11 @@ class Matcher:
         context: Iterable[tuple[str, str]] = (),
     ) -> None:
         """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary."""
+        import numpy as np
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize as l2_normalize
+
         self.normalizer = normalizer or Normalizer()
         load_word_frequencies()  # question words are weighed by them (``_token_weights``)
         self.settings = settings or MatchingConfig()
@@ -237,6 +261,8 @@ class Matcher:
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Cosine of the query to every phrasing and to every entry centroid."""
+        import numpy as np
+
         vector: dict[int, float] = {}
         for part in self._query_parts:
             part.add(normalized, vector)
@@ -249,6 +275,8 @@ class Matcher:
 
     def rank(self, question: str, limit: int = RERANK) -> list[Candidate]:
         """Entries ranked by fused score (0..1), best first."""
+        import numpy as np
+
         words = self.normalizer.words(self.normalizer.normalize(question[:MAX_QUERY_CHARS]))
         normalized = " ".join(token for token, _ in words)
         scores = self._scores(normalized) if normalized else None
@@ -383,7 +411,10 @@ def _postings_product(inverted: sp.csr_matrix, columns: np.ndarray, values: np.n
     the kernels at the shipped size (59 vs 13 us a product; 1.5 vs 1.4 ms at 100,000 phrasings).
     ``tests/test_matcher.py`` checks the result against the scipy expression.
     """
-    if _sparsetools is None:
+    import numpy as np
+
+    kernels = _kernels()
+    if kernels is None:
         return np.asarray(inverted[columns].T @ values, dtype=np.float32)
     indptr = inverted.indptr
     rows = columns.astype(indptr.dtype, copy=False)
@@ -392,12 +423,10 @@ def _postings_product(inverted: sp.csr_matrix, columns: np.ndarray, values: np.n
     size = int(starts[-1])
     gathered_indices = np.empty(size, dtype=inverted.indices.dtype)
     gathered_data = np.empty(size, dtype=inverted.data.dtype)
-    _sparsetools.csr_row_index(
-        len(rows), rows, indptr, inverted.indices, inverted.data, gathered_indices, gathered_data
-    )
+    kernels.csr_row_index(len(rows), rows, indptr, inverted.indices, inverted.data, gathered_indices, gathered_data)
     out = np.zeros(inverted.shape[1], dtype=np.float32)
     # The gathered rows, read as columns of the transpose (CSC), times ``values``.
-    _sparsetools.csc_matvec(
+    kernels.csc_matvec(
         inverted.shape[1], len(rows), starts, gathered_indices, gathered_data, values.astype(np.float32), out
     )
     return out
@@ -405,6 +434,8 @@ def _postings_product(inverted: sp.csr_matrix, columns: np.ndarray, values: np.n
 
 def _top(values: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest values, largest first."""
+    import numpy as np
+
     if k >= len(values):
         return np.argsort(-values, kind="stable")
     part = np.argpartition(-values, k - 1)[:k]

@@ -6,15 +6,19 @@ normalised once at index time and a query only normalises itself.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import opencc
-import rjieba
-import Stemmer
+if TYPE_CHECKING:
+    import opencc
+
+# OpenCC, jieba and Snowball are imported where they are first used: the knowledge-base loader imports this
+# module for ``clean`` and every ``etown-bot`` command imports that, while importing jieba alone cost 78 ms.
 
 # CJK Unified Ideographs (+ extension A and compatibility block): what makes a question Chinese.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -27,6 +31,8 @@ _SPACE_RE = re.compile(r"\s+")
 
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
+    import opencc
+
     return opencc.OpenCC("t2s")
 
 
@@ -59,14 +65,21 @@ def clean(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+_Cut = Callable[[str, bool], list[str]]
+_DEFAULT_SEGMENTER_USES = itertools.count()  # next() is atomic: one Normalizer only gets rjieba's default
+
+
 class Normalizer:
     """Cleans text and maps synonyms to their canonical term; segments Chinese for token scorers."""
 
     def __init__(self, synonym_groups: Iterable[Sequence[str]] = ()) -> None:
-        self._jieba = rjieba.Jieba()
+        import Stemmer
+
         # Snowball stemming for Latin words ("incentives" ~ "incentive"); measured +1-2 points.
         self._stem = lru_cache(maxsize=65536)(Stemmer.Stemmer("english").stemWord)
         replacements: dict[str, str] = {}
+        self._segmenter_words: list[str] = []  # taught to jieba when it is built (``_cut``)
+        self._segmenter: _Cut | None = None
         for group in synonym_groups:
             cleaned = [clean(term) for term in group]
             canonical = cleaned[0]
@@ -76,9 +89,28 @@ class Normalizer:
             for term in cleaned:
                 # Teach the segmenter whole terms such as 经开区 so they stay one token.
                 if has_han(term) and " " not in term:
-                    self._jieba.add_word(term, 100_000, None)
+                    self._segmenter_words.append(term)
         self._replacements = replacements
         self._pattern = self._compile(replacements)
+
+    def _cut(self) -> _Cut:
+        """jieba's ``cut``, built on the first Chinese text: a segmenter costs 60-75 ms to build (its
+        dictionary), which English-only work, such as grouping an English queue, need not pay."""
+        if self._segmenter is None:
+            import rjieba
+
+            # Importing rjieba builds a default segmenter (75 ms); the first Normalizer of the process takes
+            # it rather than building a second one. Nothing else here uses rjieba's module-level functions,
+            # so it is as fresh as a new ``Jieba()``; later Normalizers (a reload, other synonyms) get their own.
+            if next(_DEFAULT_SEGMENTER_USES) == 0:
+                cut, add_word = rjieba.cut, rjieba.add_word
+            else:
+                jieba = rjieba.Jieba()
+                cut, add_word = jieba.cut, jieba.add_word
+            for term in self._segmenter_words:
+                add_word(term, 100_000, None)
+            self._segmenter = cut
+        return self._segmenter
 
     @staticmethod
     def _compile(replacements: dict[str, str]) -> re.Pattern[str] | None:
@@ -124,7 +156,7 @@ class Normalizer:
                 if run.start() > position:
                     latin = chunk[position : run.start()]
                     out.append((self._stem(latin), latin))
-                out.extend((w, w) for w in self._jieba.cut(run.group(0), False) if w.strip())
+                out.extend((w, w) for w in self._cut()(run.group(0), False) if w.strip())
                 position = run.end()
             if position < len(chunk):
                 out.append((self._stem(chunk[position:]), chunk[position:]))
