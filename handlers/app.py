@@ -17,9 +17,10 @@ from types import ModuleType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
@@ -329,6 +330,8 @@ def build_application(
         request=request if request is not None else BotAPIRequest(CONNECTION_POOL_SIZE, POOL_TIMEOUT_S),
         # Outgoing traffic stays within Telegram's flood limits; a 429 RetryAfter is waited out and retried.
         rate_limiter=AIORateLimiter(overall_max_rate=config.limits.outgoing_per_second, max_retries=5),
+        # Every message is HTML (escaped where it is plain text), and source links never preview.
+        defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
         **urls,
     )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (

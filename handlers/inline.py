@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
-from telegram.constants import InlineQueryLimit, ParseMode
+from telegram.constants import InlineQueryLimit
 from telegram.ext import InlineQueryHandler
 
 from bot.matching.text import detect_language
 from bot.render import format_html
 from handlers.context import AnyApplication, Context, services
-from handlers.ui import NO_PREVIEW, quote, split_html
+from handlers.ui import quote, split_html
 
 MAX_RESULTS = 10  # what the issue asks; Telegram allows 50
 CACHE_SECONDS = 60  # short, so a knowledge-base reload shows up quickly
@@ -45,9 +45,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
                 id=entry_id,  # ids are [a-z0-9-], at most 48 bytes (Telegram allows 64)
                 title=answer.title,
                 description=quote(answer.body, 120),
-                input_message_content=InputTextMessageContent(
-                    split_html(format_html(answer))[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-                ),
+                input_message_content=InputTextMessageContent(split_html(format_html(answer))[0]),
             )
         )
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=chosen is not None)

@@ -6,7 +6,6 @@ import logging
 import sqlite3
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
@@ -75,9 +74,7 @@ async def _anonymise_staff_posts(context: Context, posts: list[tuple[int, int, i
                     "(removed: the investor deleted their data)", chat_id=chat_id, message_id=message_id
                 )
             else:
-                await context.bot.edit_message_text(
-                    post.html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
-                )
+                await context.bot.edit_message_text(post.html, chat_id=chat_id, message_id=message_id)
         except TelegramError as exc:  # e.g. too old to edit: the database no longer links it to anyone
             log.info("could not anonymise staff post %s/%s: %s", chat_id, message_id, exc)
 

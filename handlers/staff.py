@@ -13,7 +13,6 @@ import json
 import logging
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
@@ -31,7 +30,7 @@ from bot.store import utcnow
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, services, services_of
 from handlers.queue_page import unanswered_page
-from handlers.ui import MAX_MESSAGE, NO_PREVIEW, button_text, split_html, truncate_html, visible_len
+from handlers.ui import MAX_MESSAGE, button_text, split_html, truncate_html, visible_len
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +62,7 @@ async def post_item(bot: Bot, svc: Services, chat_id: int, item_id: int, reason:
     if post is None:
         return False
     best = post.best.entry_id if post.best is not None else None
-    message = await bot.send_message(
-        chat_id, post.html, parse_mode=ParseMode.HTML, reply_markup=post_markup(item_id, best)
-    )
+    message = await bot.send_message(chat_id, post.html, reply_markup=post_markup(item_id, best))
     await svc.store.link_staff_message(chat_id, message.message_id, item_id)
     return True
 
@@ -91,7 +88,7 @@ async def deliver_reply(bot: Bot, svc: Services, item_id: int, reply: str, by: U
     except ValueError as exc:
         return f"#{item_id}: {exc}; nothing sent."
     try:
-        await bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+        await bot.send_message(item.chat_id, text)
     except Forbidden:
         await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
         return f"#{item_id}: the investor has blocked the bot, so the reply was not delivered. The item stays open."
@@ -110,7 +107,7 @@ async def refuse(update: Update, what: str) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(NOT_AVAILABLE)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(NOT_AVAILABLE)
+        await update.effective_message.reply_text(html.escape(NOT_AVAILABLE))
 
 
 async def on_staff_reply(update: Update, context: Context) -> None:
@@ -136,7 +133,7 @@ async def on_staff_reply(update: Update, context: Context) -> None:
             await refuse(update, "staff reply")
         return
     result = await deliver_reply(context.bot, svc, item_id, message.text or "", user)
-    await message.reply_text(result)
+    await message.reply_text(html.escape(result))
 
 
 MAX_NOTE_UNITS = 1000  # "Dismissed by <name> at <time>": far more than any Telegram name needs
@@ -155,7 +152,7 @@ async def _close_post(query: CallbackQuery, note: str) -> None:
     body = truncate_html(message.text_html, MAX_MESSAGE - visible_len(note_html) - 2)  # 2: the blank line
     text = f"{body}\n\n{note_html}"
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+        await query.edit_message_text(text, reply_markup=None)
     except BadRequest as exc:
         log.info("could not update a staff post: %s", exc)
 
@@ -193,13 +190,13 @@ async def on_staff_button(update: Update, context: Context) -> None:
         await query.answer()
         chat_id = query.message.chat.id if query.message is not None else by.id
         if not await post_item(context.bot, svc, chat_id, action.item):
-            await context.bot.send_message(chat_id, f"There is no queued question #{action.item}.")
+            await context.bot.send_message(chat_id, html.escape(f"There is no queued question #{action.item}."))
     elif action.verb == "u":
         await query.answer()
         text, markup = await unanswered_page(svc, action.item)
         if isinstance(query.message, Message):
             try:
-                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                await query.edit_message_text(text, reply_markup=markup)
             except BadRequest as exc:
                 log.info("could not turn the page: %s", exc)
     else:
@@ -215,15 +212,15 @@ async def answer_with_entry(
     item = await svc.store.get_unanswered(item_id)
     entry = svc.knowledge.kb.entries.get(entry_id)
     if item is None or item.status != "new" or entry is None:
-        await bot.send_message(chat_id, f"#{item_id} is not open, or entry {entry_id} no longer exists.")
+        await bot.send_message(chat_id, html.escape(f"#{item_id} is not open, or entry {entry_id} no longer exists."))
         return
     answer = svc.assistant.answer(entry_id, item.lang)
     if item.chat_id is None or answer is None:
-        await bot.send_message(chat_id, f"#{item_id}: the investor deleted their data; nothing sent.")
+        await bot.send_message(chat_id, html.escape(f"#{item_id}: the investor deleted their data; nothing sent."))
         return
     try:
         for chunk in split_html(f"{investor_reply_header(item.text, item.lang)}\n{format_html(answer)}"):
-            await bot.send_message(item.chat_id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+            await bot.send_message(item.chat_id, chunk)
     except Forbidden:
         await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
         await bot.send_message(chat_id, f"#{item_id}: the investor has blocked the bot; the item stays open.")
@@ -239,7 +236,6 @@ async def answer_with_entry(
         chat_id,
         f"✓ #{item_id}: the investor has the answer of <code>{html.escape(entry_id)}</code>. "
         f"To match this wording next time, add it to the knowledge base:\n<pre>{html.escape(snippet)}</pre>",
-        parse_mode=ParseMode.HTML,
     )
 
 

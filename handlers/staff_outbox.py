@@ -23,7 +23,6 @@ import logging
 import sqlite3
 from typing import cast
 
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.staff import PostReason
@@ -125,7 +124,7 @@ class StaffOutbox:
                     return
             else:
                 for chunk in split_html(html.escape(post.note or "")):
-                    await self.app.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML)
+                    await self.app.bot.send_message(chat_id, chunk)
         except (RetryAfter, TelegramError, sqlite3.Error) as exc:
             await self._failed(post, exc)
             return
@@ -166,7 +165,7 @@ class StaffOutbox:
         lines.append("Open them with /unanswered (or /answer ID text).")
         try:
             for chunk in split_html("\n".join(lines)):
-                await self.app.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML)
+                await self.app.bot.send_message(chat_id, chunk)
         except TelegramError as exc:
             log.warning("staff summary failed (%s); will retry", exc)
             await store.set_post_state(ids, "pending", str(exc))

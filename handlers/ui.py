@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.constants import MessageLimit, ParseMode
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
 from bot.kb import Entry, KnowledgeBase
@@ -16,7 +16,6 @@ from handlers import callbacks
 
 MAX_MESSAGE = MessageLimit.MAX_TEXT_LENGTH  # 4096
 BUTTON_CHARS = 60
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # source links would otherwise preview the first URL
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -327,10 +326,8 @@ async def reply_html(
         last = index == len(chunks) - 1
         sent = await message.reply_text(
             chunk,
-            parse_mode=ParseMode.HTML,
             reply_markup=markup if last else None,
             do_quote=quote_message if index == 0 else False,
-            link_preview_options=NO_PREVIEW,
         )
     return sent
 
@@ -341,9 +338,7 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
     if message is None or not isinstance(message, Message):
         return  # an inline-mode message or one too old for Telegram to hand us: nothing to edit
     try:
-        await query.edit_message_text(
-            split_html(text)[0], parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=NO_PREVIEW
-        )
+        await query.edit_message_text(split_html(text)[0], reply_markup=markup)
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return  # the same button pressed twice
