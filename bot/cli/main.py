@@ -14,12 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot import backup, redact
+from bot import redact
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.cli import staff as staff_cli
 from bot.config import Config, ConfigError, load_config
 from bot.kb import LANGS, LoadResult, load_knowledge_base
-from bot.matching.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
 from bot.render import format_text
 from bot.store import Store, StoreError
 
@@ -164,6 +163,8 @@ def _size(size: int) -> str:
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    from bot import backup  # like evaluate and the shell: imported by the command that needs it
+
     try:
         info = backup.backup(config.database, args.path, force=args.force)
     except backup.BackupError as exc:
@@ -174,6 +175,8 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    from bot import backup
+
     try:
         done = backup.restore(config.database, args.path)
     except backup.BackupError as exc:
@@ -199,9 +202,16 @@ async def _shell(config: Config) -> int:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
+    from bot.matching.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
+
     knowledge = _knowledge(config, args.faq)
     kb = knowledge.kb
-    cases = load_cases(args.cases, set(kb.entries))
+    try:
+        cases = load_cases(args.cases, set(kb.entries))
+    except CasesError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_PROBLEMS
     ranked = rank_all(knowledge.matcher, cases)
     settings = tune(ranked) if args.tune else config.matching
     figures = report(ranked, settings, {e.id: e.topic for e in kb.entries.values()})
@@ -279,10 +289,6 @@ def _command(config: Config, args: argparse.Namespace) -> int:
     except KnowledgeBaseInvalid as exc:
         _print_issues(exc.result)
         _err(f"{exc}; run 'etown-bot check' for details")
-        return EXIT_PROBLEMS
-    except CasesError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
         return EXIT_PROBLEMS
     except StoreError as exc:
         _err(str(exc))
