@@ -961,6 +961,11 @@ class Store:
         )
         return int(rows[0][0]) if rows else None
 
+    async def private_staff_messages(self) -> list[tuple[int, int]]:
+        """``(chat_id, message_id)`` of the staff posts in private chats (an admin opened an item there)."""
+        rows = await self._fetch("SELECT chat_id, message_id FROM staff_messages WHERE chat_id > 0")
+        return [(int(r[0]), int(r[1])) for r in rows]
+
     async def staff_messages_for_item(self, item_id: int) -> list[tuple[int, int]]:
         """Every ``(chat_id, message_id)`` showing an item, oldest first (to edit them once it is closed)."""
         rows = await self._fetch(

@@ -252,6 +252,7 @@ async def _post_init(app: AnyApplication) -> None:
         )
     # The /lang choices, once: a question from someone who never chose costs no read.
     svc.langs.update(await svc.store.user_langs())
+    svc.private_staff_posts.update(await svc.store.private_staff_messages())
     svc.langs_complete = True
     outbox = staff_outbox.outbox_of(app)
     if isinstance(app.update_queue, Inbox):

@@ -48,6 +48,8 @@ class Services:
     langs_complete: bool = False
     # Questions already handed to staff through "None of these": a second press does not queue twice.
     handed_over: set[int] = field(default_factory=set)
+    # Staff posts sent to admins' private chats, (chat id, message id): a reply to one answers the investor.
+    private_staff_posts: set[tuple[int, int]] = field(default_factory=set)
     # faq/ as last loaded (names, sizes, mtimes), for the watcher; reloads take turns.
     faq_signature: tuple[tuple[str, int, int], ...] = ()
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

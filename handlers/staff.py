@@ -64,6 +64,8 @@ async def post_item(bot: Bot, svc: Services, chat_id: int, item_id: int, reason:
     best = post.best.entry_id if post.best is not None else None
     message = await bot.send_message(chat_id, post.html, reply_markup=post_markup(item_id, best))
     await svc.store.link_staff_message(chat_id, message.message_id, item_id)
+    if chat_id > 0:  # a private chat: an admin opened the item there
+        svc.private_staff_posts.add((chat_id, message.message_id))
     return True
 
 
@@ -250,20 +252,22 @@ def register(app: AnyApplication) -> None:
     reply_filter = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & filters.REPLY
     if staff_chat_id is not None:
         app.add_handler(MessageHandler(reply_filter & filters.Chat(staff_chat_id), on_staff_reply))
-    app.add_handler(MessageHandler(reply_filter & filters.ChatType.PRIVATE & _ReplyToStaffPost(), on_staff_reply))
+    private_post = _ReplyToStaffPost(services_of(app))
+    app.add_handler(MessageHandler(reply_filter & filters.ChatType.PRIVATE & private_post, on_staff_reply))
     app.add_handler(CallbackQueryHandler(on_staff_button, pattern=callbacks.ROUTES["s"]))
 
 
 class _ReplyToStaffPost(filters.MessageFilter):
-    """In a private chat, a reply to a staff post the bot sent there (an admin opened it from /unanswered)."""
+    """In a private chat, a reply to a staff post the bot sent there (an admin opened it from /unanswered).
+
+    Recognised by the stored link between posts and queue items (``Services.private_staff_posts``, loaded
+    at start and kept by ``post_item``), never by what the post says.
+    """
+
+    def __init__(self, svc: Services) -> None:
+        super().__init__()
+        self.svc = svc
 
     def filter(self, message: Message) -> bool:
         replied = message.reply_to_message
-        return (
-            replied is not None
-            and replied.from_user is not None
-            and replied.from_user.id == message.get_bot().id
-            and (replied.text or "").startswith(
-                ("Unanswered question #", "No suggestion fitted", "Reply not delivered")
-            )
-        )
+        return replied is not None and (message.chat.id, replied.message_id) in self.svc.private_staff_posts
