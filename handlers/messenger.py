@@ -12,12 +12,21 @@ from bot.messenger import Blocked, CredentialsRefused, Refused, Unreachable
 
 
 class TelegramMessenger:
-    """Sends with a plain ``telegram.Bot`` (no Application: nothing is received)."""
+    """Sends with a ``telegram.Bot``: the running bot's own (``TelegramMessenger(app.bot)``, already started),
+    or a plain one for a token (``for_token``: the command line; nothing is received)."""
 
-    def __init__(self, token: str, base_url: str = "") -> None:
-        self._bot = telegram.Bot(token, base_url=base_url.rstrip("/")) if base_url else telegram.Bot(token)
+    def __init__(self, bot: telegram.Bot, *, owned: bool = False) -> None:
+        self._bot = bot
+        self._owned = owned  # started and stopped here (a bot of its own), or the application's
+
+    @classmethod
+    def for_token(cls, token: str, base_url: str = "") -> TelegramMessenger:
+        bot = telegram.Bot(token, base_url=base_url.rstrip("/")) if base_url else telegram.Bot(token)
+        return cls(bot, owned=True)
 
     async def __aenter__(self) -> TelegramMessenger:
+        if not self._owned:
+            return self
         try:
             await self._bot.initialize()  # getMe: the token is checked here
         except InvalidToken as exc:
@@ -29,7 +38,8 @@ class TelegramMessenger:
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        await self._bot.shutdown()
+        if self._owned:
+            await self._bot.shutdown()
 
     async def send(self, chat_id: int, html: str, *, reply_to: int | None = None) -> int:
         reply = telegram.ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None

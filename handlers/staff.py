@@ -16,12 +16,13 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot import desk
+from bot.desk import Outcome
 from bot.render import format_html
 from bot.staff import (
     PostReason,
     format_utc,
     investor_reply_header,
-    investor_reply_html,
     open_groups,
     shorten_utf16,
     staff_post_for_item,
@@ -29,6 +30,7 @@ from bot.staff import (
 from bot.store import utcnow
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, services, services_of
+from handlers.messenger import TelegramMessenger
 from handlers.queue_page import unanswered_page
 from handlers.ui import MAX_MESSAGE, button_text, split_html, truncate_html, visible_len
 
@@ -75,29 +77,23 @@ async def deliver_reply(bot: Bot, svc: Services, item_id: int, reply: str, by: U
     The item is marked answered only once Telegram accepted the message; if the investor blocked the
     bot it stays open with the reason noted.
     """
-    if svc.store is None:
-        return "The question log is not available."
-    item = await svc.store.get_unanswered(item_id)
-    if item is None:
+    prepared = await desk.prepare_reply(svc.store, item_id, reply)
+    item = prepared.item
+    if prepared.outcome is Outcome.NOT_FOUND or item is None:
         return f"There is no queued question #{item_id}."
-    if item.status != "new":
+    if prepared.outcome is Outcome.ALREADY_CLOSED:
         when = format_utc(item.replied_at) if item.replied_at else "earlier"
         return f"#{item_id} is already {item.status} ({when}); nothing sent."
-    if item.chat_id is None:
+    if prepared.outcome is Outcome.FORGOTTEN:
         return f"#{item_id}: the investor deleted their data (/forget); the reply cannot be delivered."
-    try:
-        text = investor_reply_html(item.text, reply, item.lang)
-    except ValueError as exc:
-        return f"#{item_id}: {exc}; nothing sent."
-    try:
-        await bot.send_message(item.chat_id, text)
-    except Forbidden:
-        await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
+    if prepared.outcome is Outcome.INVALID:
+        return f"#{item_id}: {prepared.detail}; nothing sent."
+    done = await desk.send_reply(svc.store, TelegramMessenger(bot), prepared, reply, by.id)
+    if done.outcome is Outcome.BLOCKED:
         return f"#{item_id}: the investor has blocked the bot, so the reply was not delivered. The item stays open."
-    except BadRequest as exc:
-        await svc.store.note_delivery_failed(item_id, str(exc))
-        return f"#{item_id}: Telegram refused the reply ({exc}). The item stays open."
-    if not await svc.store.answer_unanswered(item_id, reply.strip(), by.id, only_open=True):
+    if done.outcome is Outcome.REFUSED:
+        return f"#{item_id}: Telegram refused the reply ({done.detail}). The item stays open."
+    if done.outcome is Outcome.CLOSED_MEANWHILE:
         return f"#{item_id}: delivered, but someone closed the item meanwhile."
     return f"✓ #{item_id} answered by {staff_name(by)} at {format_utc(utcnow())}; the investor has the reply."
 

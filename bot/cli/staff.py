@@ -20,12 +20,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot import staff
+from bot import desk, staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid
 from bot.config import Config
+from bot.desk import Outcome
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.matching.text import Normalizer
-from bot.messenger import Blocked, CredentialsRefused, DeliveryError, Messenger, Refused, Unreachable
+from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreachable
 from bot.redact import RedactSecrets, config_secrets
 from bot.store import Store, StoreError, UnansweredItem
 
@@ -228,7 +229,7 @@ def _messenger(config: Config) -> Messenger:
     # The composition root's one way to Telegram, imported only by the command that sends.
     from handlers.messenger import TelegramMessenger
 
-    return TelegramMessenger(config.telegram.token, config.telegram.api_base_url)
+    return TelegramMessenger.for_token(config.telegram.token, config.telegram.api_base_url)
 
 
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
@@ -238,18 +239,17 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
             "no Telegram bot token configured (telegram.token in config.yaml or TELEGRAM_BOT_TOKEN); "
             "the reply can only reach the investor through the bot, so nothing was sent"
         )
-    item = await store.get_unanswered(args.id)
-    if item is None:
+    prepared = await desk.prepare_reply(store, args.id, reply)
+    item = prepared.item
+    if prepared.outcome is Outcome.NOT_FOUND or item is None:
         _err(f"no item #{args.id}")
         return EXIT_PROBLEMS
-    try:
-        message = staff.investor_reply_html(item.text, reply, item.lang)
-    except ValueError as exc:
-        raise _Usage(str(exc)) from None
-    if item.status != "new":
+    if prepared.outcome is Outcome.INVALID:
+        raise _Usage(prepared.detail)
+    if prepared.outcome is Outcome.ALREADY_CLOSED:
         _err(_closed_message(item))
         return EXIT_PROBLEMS
-    if item.chat_id is None:
+    if prepared.outcome is Outcome.FORGOTTEN:
         _err(
             f"item #{item.id} has no chat to reply to (the investor deleted their data with /forget); "
             "dismiss it, or answer it in the knowledge base"
@@ -257,19 +257,16 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
         return EXIT_PROBLEMS
     try:
         async with _messenger(config) as messenger:
-            try:
-                await messenger.send(item.chat_id, message)
-            except Blocked as exc:
-                detail = _detail(config, exc)
-                await store.note_delivery_failed(item.id, detail)
-                _err(f"the investor has blocked the bot ({detail}); the reply was not delivered, #{item.id} stays open")
+            done = await desk.send_reply(
+                store, messenger, prepared, reply, args.by, clean=RedactSecrets(config_secrets(config)).clean
+            )
+            if done.outcome is Outcome.BLOCKED:
+                _err(f"the investor has blocked the bot; the reply was not delivered, #{item.id} stays open")
                 return EXIT_PROBLEMS
-            except (Refused, Unreachable) as exc:
-                detail = _detail(config, exc)
-                await store.note_delivery_failed(item.id, detail)  # shown by `show` and to staff: never the token
-                _err(f"Telegram refused the reply ({detail}); #{item.id} stays open")
+            if done.outcome is Outcome.REFUSED:  # shown by `show` and to staff: never the token
+                _err(f"Telegram refused the reply ({done.detail}); #{item.id} stays open")
                 return EXIT_PROBLEMS
-            if not await store.answer_unanswered(item.id, reply, by=args.by, only_open=True):
+            if done.outcome is Outcome.CLOSED_MEANWHILE:
                 # Someone closed it in Telegram while we were sending: the investor got both replies.
                 _err(f"#{item.id} was closed by someone else meanwhile; the reply was still delivered")
                 return EXIT_PROBLEMS
