@@ -18,11 +18,10 @@ from bot import redact
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.cli import staff as staff_cli
 from bot.config import Config, ConfigError, load_config
+from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.kb import LANGS, LoadResult, load_knowledge_base
 from bot.render import format_text
 from bot.store import Store, StoreError
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import desk, staff
-from bot.assistant import Knowledge, KnowledgeBaseInvalid
+from bot.assistant import Knowledge, KnowledgeBaseInvalid, load_normalizer
 from bot.config import Config
 from bot.desk import Outcome
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -153,7 +153,9 @@ def _knowledge(config: Config) -> Knowledge:
 def _normalizer(config: Config) -> Normalizer:
     """The live knowledge base's normalizer (it knows the synonyms); a plain one if faq/ does not load."""
     try:
-        return _knowledge(config).matcher.normalizer
+        # The normaliser alone: building the matcher would import scikit-learn and fit TF-IDF (~1 s) just
+        # to group a few questions (benchmarks/README.md, "command-line start").
+        return load_normalizer(config.knowledge_dir)
     except KnowledgeBaseInvalid as exc:
         _err(f"{exc}; grouping without its synonyms")
         return Normalizer()
