@@ -29,7 +29,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, SimpleUpdateProcessor
 from telegram.request import BaseRequest, RequestData
@@ -205,17 +205,35 @@ class Inbox(asyncio.Queue[object]):
         if self.on_quarantine is not None:
             self.on_quarantine()
 
+    async def read(self, raw: object, bot: Bot, *, oversized: bool = False) -> Update | None:
+        """``raw`` (a parsed update; ``oversized``: it holds an integer beyond 64 bits) as an Update, or None
+        when it cannot be read: then it is quarantined. Every path that parses updates itself (the
+        webhook, the replay, a batch python-telegram-bot could not parse) goes through here."""
+        if oversized:
+            reason = "an integer beyond 64 bits"
+        elif not isinstance(raw, dict):
+            reason = "not a JSON object"
+        else:
+            try:
+                return Update.de_json(raw, bot)
+            except Exception as exc:  # whatever python-telegram-bot cannot read
+                reason = _reason(exc, raw)
+        await self.quarantine(_unmark(raw), reason)
+        return None
+
     async def replay(self, app: Application[Any, Any, Any, Any, Any, Any]) -> int:
         """Queue the updates journaled by an earlier run and never finished; returns how many."""
         if self.store is None:
             return 0
         count = 0
         for update_id, payload in await self.store.pending_updates():
-            try:
-                raw = json.loads(payload, parse_int=_int64)
-                update = Update.de_json(raw, app.bot)
-            except Exception as exc:  # whatever the shape: set aside, never a crash at every start
-                await self.quarantine(_raw_or_id(payload, update_id), _reason(exc, payload))
+            raw, oversized = parse_updates_json(payload)
+            if not isinstance(raw, dict):  # whatever the shape: set aside, never a crash at every start
+                kept = {"update_id": update_id, "unparsed": payload if raw is None else raw}
+                await self.quarantine(kept, "not JSON" if raw is None else "not a JSON object")
+                continue
+            update = await self.read(raw, app.bot, oversized=oversized)
+            if update is None:
                 continue
             await super().put(update)  # already journaled
             count += 1
@@ -283,9 +301,9 @@ class JournalingRequest(BaseRequest):
         return kept, json.dumps({"ok": True, "result": kept}).encode()
 
 
-# python-telegram-bot logs the whole raw batch (investors' messages) at CRITICAL when an update does not
-# parse, from these loggers (getUpdates: the bot; a webhook: telegram.ext's webhook handler).
-_RAW_DATA_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext")
+# python-telegram-bot logs the whole raw batch (investors' messages) at CRITICAL when a fetched batch does
+# not parse, from its bot's logger (webhooks go through handlers/webhook.py, which logs no content).
+_RAW_DATA_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
 
 
 class WithoutRawUpdates(logging.Filter):
@@ -329,13 +347,9 @@ class QuarantiningBot(ExtBot[Any]):
             log.debug("a fetched batch did not parse (%s); parsing it update by update", type(exc).__name__)
         parsed: list[Update] = []
         for raw in self._journal.last_batch:
-            try:
-                parsed.append(Update.de_json(raw, self))
-            except Exception as exc:
-                await self._journal.inbox.quarantine(raw, _reason(exc, raw))
-                empty = placeholder(raw)
-                if empty is not None:
-                    parsed.append(Update.de_json(empty, self))
+            update = await self._journal.inbox.read(raw, self) or empty_update(raw, self)
+            if update is not None:
+                parsed.append(update)
         return tuple(parsed)
 
 
@@ -377,13 +391,6 @@ class _Oversized(int):
     """An integer from the JSON that SQLite could not store (marked while parsing, cheaply)."""
 
 
-def _int64(text: str) -> int:
-    value = int(text)
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise ValueError("an integer beyond 64 bits")
-    return value
-
-
 def _has_oversized_int(value: object) -> bool:
     if isinstance(value, _Oversized):
         return True
@@ -410,23 +417,17 @@ def placeholder(raw: object) -> dict[str, Any] | None:
     return {"update_id": update_id} if fits_int64(update_id) else None
 
 
+def empty_update(raw: object, bot: Bot) -> Update | None:
+    """The stand-in for an update that was set aside: an empty update with its id, handled by nobody, so the
+    offset still moves past it (None when there is no usable id)."""
+    empty = placeholder(raw)
+    return None if empty is None else Update.de_json(empty, bot)
+
+
 def _reason(exc: BaseException, raw: object) -> str:
     """What went wrong, without any of the update's content: the exception type and the update's kind."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return f"{type(exc).__name__}: not JSON"
     kinds = [key for key in raw if key != "update_id"] if isinstance(raw, dict) else []
     return f"{type(exc).__name__} in a {'/'.join(map(str, kinds[:3])) or 'bare'} update"
-
-
-def _raw_or_id(payload: str, update_id: int) -> object:
-    try:
-        raw = json.loads(payload)
-    except ValueError:
-        return {"update_id": update_id, "unparsed": payload}
-    return raw if isinstance(raw, dict) else {"update_id": update_id, "unparsed": raw}
 
 
 async def purge_finished(context: ContextTypes.DEFAULT_TYPE) -> None:

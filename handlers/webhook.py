@@ -17,10 +17,9 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.web
-from telegram import Update
 from telegram.ext import Application
 
-from handlers.inbox import Inbox, parse_updates_json, placeholder
+from handlers.inbox import Inbox, empty_update, parse_updates_json
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -51,21 +50,9 @@ class UpdateHandler(tornado.web.RequestHandler):
         inbox = self.app.update_queue
         assert isinstance(inbox, Inbox)
         raw, oversized = parse_updates_json(self.request.body)
-        update: Update | None = None
-        reason = "an integer beyond 64 bits" if oversized else None
-        if reason is None and not isinstance(raw, dict):
-            reason = "not a JSON object"
-        if reason is None:
-            try:
-                update = Update.de_json(raw, self.app.bot)
-            except Exception as exc:  # whatever python-telegram-bot cannot read
-                reason = f"{type(exc).__name__} in a {'/'.join(k for k in raw if k != 'update_id')[:60]} update"
+        update = await inbox.read(raw, self.app.bot, oversized=oversized) or empty_update(raw, self.app.bot)
         if update is None:
-            await inbox.quarantine(raw, reason or "unreadable")
-            empty = placeholder(raw)
-            if empty is None:
-                return  # 200: nothing to handle, and nothing Telegram should send again
-            update = Update.de_json(empty, self.app.bot)
+            return  # 200: nothing to handle, and nothing Telegram should send again
         await inbox.put(update)  # journaled before the 200
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
