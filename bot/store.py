@@ -645,13 +645,18 @@ class Store:
                 else:
                     statement.result.set_result(outcome)
 
+    def _forgotten_since(self, user_id: int | None, question_id: int | None) -> bool:
+        """True when ``user_id`` used /forget after question ``question_id`` was handed out (its write was
+        in flight during the deletion)."""
+        if user_id is None or question_id is None:
+            return False
+        return self._forgotten.get(user_id, -1) >= question_id
+
     def _drop_forgotten(self, statement: _Statement) -> bool:
         """Settle (with 0, unwritten) a statement about a question whose asker has since used /forget."""
         if statement.guard is None:
             return False
-        user_id, question_id = statement.guard
-        newest = self._forgotten.get(user_id)
-        if newest is None or question_id > newest:
+        if not self._forgotten_since(*statement.guard):
             return False
         if not statement.result.done():
             statement.result.set_result(0)
@@ -790,7 +795,7 @@ class Store:
         this returns the existing item with ``created=False`` and queues no second post. None: the asker
         used /forget while this was in flight, so nothing was written.
         """
-        if user_id is not None and question_id is not None and self._forgotten.get(user_id, -1) >= question_id:
+        if self._forgotten_since(user_id, question_id):
             return None
 
         def run(db: sqlite3.Connection) -> Handoff:
@@ -886,10 +891,6 @@ class Store:
         rows = await self._fetch("SELECT * FROM staff_outbox WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,))
         return [OutboxPost(**dict(row)) for row in rows]
 
-    async def count_pending_posts(self) -> int:
-        rows = await self._fetch("SELECT COUNT(*) FROM staff_outbox WHERE state = 'pending'")
-        return int(rows[0][0])
-
     async def set_post_state(
         self, post_ids: Sequence[int], state: PostState, error: str | None = None, *, attempt: bool = False
     ) -> None:
@@ -929,15 +930,6 @@ class Store:
     async def count_quarantined(self) -> int:
         rows = await self._fetch("SELECT COUNT(*) FROM quarantine")
         return int(rows[0][0])
-
-    async def quarantined(self, limit: int = 50) -> list[tuple[int, int | None, float, str]]:
-        """The newest set-aside updates: (row id, update id, received at, reason), without their payload."""
-        rows = await self._fetch(
-            "SELECT id, update_id, received_at, reason FROM quarantine ORDER BY id DESC LIMIT ?", (limit,)
-        )
-        return [(int(r[0]), None if r[1] is None else int(r[1]), float(r[2]), str(r[3])) for r in rows]
-
-    # --- staff posts
 
     async def link_staff_message(self, chat_id: int, message_id: int, item_id: int) -> None:
         """Remember that the staff-chat message ``(chat_id, message_id)`` shows queue item ``item_id``.
@@ -995,7 +987,7 @@ class Store:
 
         Returns True for a new vote, False for a changed or repeated one (or one dropped by /forget).
         """
-        if user_id is not None and question_id is not None and self._forgotten.get(user_id, -1) >= question_id:
+        if self._forgotten_since(user_id, question_id):
             return False
 
         def run(db: sqlite3.Connection) -> bool:
