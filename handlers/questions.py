@@ -109,8 +109,11 @@ async def on_question(update: Update, context: Context) -> None:
             seconds = max(1, math.ceil(verdict.retry_after))
             await reply_html(message, say(await svc.ui_lang(user), "slow_down", seconds=seconds))
         return
+    # A hand-off, or a reply that could not be delivered, is in the staff outbox: it is posted soon, in the
+    # background (the investor's reply never waits for the staff chat). Answers wake nothing: an idle
+    # outbox costs no read per question.
     try:
-        await svc.assistant.ask(
+        reply = await svc.assistant.ask(
             text,
             user_id=user.id,
             chat_id=chat.id,
@@ -119,9 +122,10 @@ async def on_question(update: Update, context: Context) -> None:
             first_name=user.first_name,
             username=user.username,
         )
-    finally:
-        # A hand-off (or a reply that could not be delivered) is in the staff outbox: post it soon, in
-        # the background; the investor's reply never waits for the staff chat.
+    except BaseException:
+        staff_outbox.wake(context.application)
+        raise
+    if reply.unanswered_id is not None:
         staff_outbox.wake(context.application)
 
 
