@@ -57,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cases", type=Path, required=True, metavar="FILE", help="YAML list of {q, expect}")
     evaluate.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
     evaluate.add_argument("--tune", action="store_true", help="search the thresholds on these cases")
+    evaluate.add_argument(
+        "--max-oos-answered",
+        type=_fraction,
+        default=0.05,
+        metavar="X",
+        help="with --tune or --folds: the most out-of-scope questions answered, as a share (default 0.05)",
+    )
+    evaluate.add_argument(
+        "--folds",
+        type=int,
+        metavar="K",
+        help="k-fold cross-validation: each fold decided by what --tune fits on the others",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -201,7 +214,7 @@ async def _shell(config: Config) -> int:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
-    from bot.matching.evaluate import CasesError, format_report, load_cases, rank_all, report, tune
+    from bot.matching.evaluate import CasesError, cross_validate, format_report, load_cases, rank_all, report, tune
 
     knowledge = _knowledge(config, args.faq)
     kb = knowledge.kb
@@ -211,9 +224,16 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         return EXIT_PROBLEMS
+    if args.folds is not None and not 2 <= args.folds <= len(cases):
+        _err(f"--folds must be between 2 and the number of cases ({len(cases)})")
+        return EXIT_USAGE
     ranked = rank_all(knowledge.matcher, cases)
-    settings = tune(ranked) if args.tune else config.matching
-    figures = report(ranked, settings, {e.id: e.topic for e in kb.entries.values()})
+    topics = {e.id: e.topic for e in kb.entries.values()}
+    if args.folds is not None:
+        figures = cross_validate(ranked, args.folds, args.max_oos_answered, topics)
+    else:
+        settings = tune(ranked, args.max_oos_answered) if args.tune else config.matching
+        figures = report(ranked, settings, topics)
     if args.json:
         out = {
             key: figures[key] for key in ("in_scope_accuracy", "out_of_scope_recall", "suggest_rate", "top3", "cases")
@@ -223,6 +243,8 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
             out["tuned"] = figures["settings"]
         print(json.dumps(out, ensure_ascii=False))
         return EXIT_OK
+    if args.folds is not None:
+        print(f"{args.folds}-fold cross-validation: each fold decided by the thresholds tuned on the other folds")
     print(format_report(figures))
     if args.tune:
         tuned = figures["settings"]
@@ -230,6 +252,17 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         for key, value in tuned.items():
             print(f"  {key}: {value}")
     return EXIT_OK
+
+
+def _fraction(text: str) -> float:
+    """argparse type: a share between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
