@@ -161,15 +161,48 @@ _STRICT_KEYS = {"extra": "forbid"}
 # --- the schema ---
 
 
+_WEIGHT = _Number(-1000, 1000)
+
+
 @dataclass(frozen=True)
-class MatchingConfig:
-    """Decision thresholds on the matcher's 0..1 score (calibrated with ``etown-bot eval --tune``)."""
+class Calibration:
+    """Logistic weights turning a candidate's signals into the probability that it is the right entry.
+
+    ``etown-bot eval --tune`` fits them (see ``bot.matching.confidence`` for the signals). The defaults are
+    what ``etown-bot eval --cases tests/data/eval.yaml --tune`` fits with the shipped knowledge base
+    (633 labelled questions); benchmarks/README.md reports them on held-out questions and other knowledge
+    bases.
+    """
 
     __pydantic_config__ = _STRICT_KEYS
 
-    answer_threshold: Annotated[float, _FRACTION] = 0.12
-    suggest_threshold: Annotated[float, _FRACTION] = 0.12
-    margin: Annotated[float, _FRACTION] = 0.12
+    intercept: Annotated[float, _WEIGHT] = -46.1285
+    fused: Annotated[float, _WEIGHT] = 12.4359
+    fused_margin: Annotated[float, _WEIGHT] = 6.4061
+    svm: Annotated[float, _WEIGHT] = -0.085
+    svm_margin: Annotated[float, _WEIGHT] = 2.4411
+    coverage: Annotated[float, _WEIGHT] = 2.2435
+    missing: Annotated[float, _WEIGHT] = 5.4225
+    foreign: Annotated[float, _WEIGHT] = -0.847
+    year_missing: Annotated[float, _WEIGHT] = -20.0501
+    unknown_name: Annotated[float, _WEIGHT] = -3.2453
+    information: Annotated[float, _WEIGHT] = 38.6843
+    nearest: Annotated[float, _WEIGHT] = -2.2666
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    """Decision thresholds on the matcher's confidence, the estimated probability that its top entry is right.
+
+    ``etown-bot eval --tune`` fits the calibration and the thresholds on labelled questions.
+    """
+
+    __pydantic_config__ = _STRICT_KEYS
+
+    answer_threshold: Annotated[float, _FRACTION] = 0.89
+    suggest_threshold: Annotated[float, _FRACTION] = 0.25
+    margin: Annotated[float, _FRACTION] = 0.0
+    calibration: Calibration = field(default_factory=Calibration)
 
 
 @dataclass(frozen=True)

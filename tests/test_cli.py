@@ -57,7 +57,7 @@ def test_ask_streams_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pyte
 
 def test_global_config_option_before_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "strict.yaml"
-    config.write_text(f"faq_dir: {MINI_KB}\nmatching: {{answer_threshold: 1.0, suggest_threshold: 0.99}}\n")
+    config.write_text(f"faq_dir: {MINI_KB}\nmatching: {{answer_threshold: 1.0, suggest_threshold: 1.0}}\n")
     code, out, _ = run(capsys, "--config", str(config), "ask", "--json", "how many biotech companies in BDA?")
     assert code == 0
     assert json.loads(out)["status"] == "unanswered"
@@ -105,7 +105,7 @@ def test_eval_json_and_tune(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     for key in ("in_scope_accuracy", "out_of_scope_recall", "suggest_rate", "top3", "cases", "tuned"):
         assert key in data
     assert data["cases"] == 3
-    assert set(data["tuned"]) == {"answer_threshold", "suggest_threshold", "margin"}
+    assert set(data["tuned"]) == {"answer_threshold", "suggest_threshold", "margin", "calibration"}
     assert data["in_scope_accuracy"] == 1.0 and data["out_of_scope_recall"] == 1.0
 
 

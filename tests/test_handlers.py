@@ -174,7 +174,7 @@ async def test_unknown_question_is_handed_to_staff_honestly(tg: Harness) -> None
 
 
 async def test_did_you_mean_buttons_then_a_choice(unsure: Harness) -> None:
-    message = only_message(await unsure.send(USER, "biotech companies"))
+    message = only_message(await unsure.send(USER, "how many biotech companies"))
     assert message["text"] == "I'm not sure I understood. Did you mean:"
     labels = buttons(message)
     assert 2 <= len(labels) <= 4
@@ -207,7 +207,7 @@ async def test_none_of_these_queues_the_question_once(unsure: Harness) -> None:
 
 
 async def test_none_of_these_for_someone_elses_question_is_refused(unsure: Harness) -> None:
-    message = only_message(await unsure.send(USER, "biotech companies"))
+    message = only_message(await unsure.send(USER, "how many biotech companies"))
     none_data = buttons(message)[-1][1]
     calls = await unsure.click(OTHER, none_data, chat_id=USER, message=int(message.get("message_id", 0)) or None)
     assert answered_queries(calls)[0]["text"].startswith("This button has expired")
@@ -217,7 +217,7 @@ async def test_none_of_these_for_someone_elses_question_is_refused(unsure: Harne
 
 
 async def test_did_you_mean_in_chinese(unsure: Harness) -> None:
-    message = only_message(await unsure.send(ZH_USER, "生物医药企业", language_code="zh"))
+    message = only_message(await unsure.send(ZH_USER, "经开区生物医药企业有多少", language_code="zh"))
     assert message["text"] == "我不太确定您的意思。您是不是想问："
     assert buttons(message)[-1][0] == "都不是"
 

@@ -107,7 +107,8 @@ def test_unknown_key_word_costs_more_coverage_than_filler(matcher: Matcher) -> N
 
     def coverage(question: str) -> float:
         weights = matcher._token_weights(normalizer.words(normalizer.normalize(question)))
-        return matcher._coverage(matcher_module._with_grams(weights), sum(weights.values()), companies)
+        share, _missing = matcher._coverage(matcher_module._with_grams(weights), sum(weights.values()), companies)
+        return share
 
     inside = coverage("how many biotech companies are in yizhuang")
     padded = coverage("please how many biotech companies are in yizhuang")

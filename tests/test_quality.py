@@ -1,7 +1,10 @@
-"""Quality on the labelled dev set (tests/data/eval.yaml) with the shipped knowledge base and defaults.
+"""Quality with the shipped knowledge base and defaults: on the labelled dev set (tests/data/eval.yaml, which
+the shipped calibration and thresholds were fitted on) and on held-out questions nothing was fitted on
+(tests/data/eval_heldout.yaml).
 
 The floors are the figures reached when they were last raised (see benchmarks/README.md): quality may
-only go up. Raise them when the knowledge base or matcher improves.
+only go up. Raise them when the knowledge base or matcher improves. The dev set grew from 332 to 633
+cases in session 6 (301 blind paraphrases): its floors were reset to what the new matcher reaches there.
 """
 
 from __future__ import annotations
@@ -17,27 +20,44 @@ from bot.matching.evaluate import load_cases, rank_all, report
 from bot.matching.matcher import Matcher
 
 EVAL = Path(__file__).parent / "data" / "eval.yaml"
+HELD_OUT = Path(__file__).parent / "data" / "eval_heldout.yaml"
+
+
+def _figures(path: Path) -> dict[str, Any]:
+    kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
+    assert kb is not None
+    cases = load_cases(path, set(kb.entries))
+    return report(rank_all(Matcher.from_knowledge_base(kb), cases), MatchingConfig())
 
 
 @pytest.fixture(scope="module")
 def figures() -> dict[str, Any]:
-    kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
-    assert kb is not None
-    cases = load_cases(EVAL, set(kb.entries))
-    return report(rank_all(Matcher.from_knowledge_base(kb), cases), MatchingConfig())
+    return _figures(EVAL)
+
+
+def test_held_out_floors() -> None:
+    # Session 6, shipped defaults: 79.9% right, 0 wrong, 6.7% of out-of-scope answered (4 of 60); the
+    # matcher before the calibration answered 31.7% of them (19 of 60) at 81.0% right.
+    held_out = _figures(HELD_OUT)
+    assert held_out["in_scope"] >= 180 and held_out["out_of_scope"] >= 60
+    assert held_out["in_scope_accuracy"] >= 0.79
+    assert held_out["in_scope_wrong"] <= 0.01
+    assert held_out["out_of_scope_answered"] <= 0.07
 
 
 def test_dev_set_size_and_languages(figures: dict[str, Any]) -> None:
-    assert figures["in_scope"] >= 200
-    assert figures["out_of_scope"] >= 60
+    assert figures["in_scope"] >= 500
+    assert figures["out_of_scope"] >= 120
     by_language = figures["by_language"]
     assert isinstance(by_language, dict)
     assert set(by_language) == {"en", "zh-Hans", "zh-Hant"}
 
 
 def test_quality_floors(figures: dict[str, Any]) -> None:
-    # Issue 3's target: in-scope accuracy >= 0.90 with out-of-scope questions answered <= 0.05.
-    assert figures["in_scope_accuracy"] >= 0.92
+    # Session 6, shipped defaults on the 633 cases: 80.6% right, 0 wrong, 3.9% of out-of-scope answered
+    # (the matcher before: 86.7% right but 15.5% of out-of-scope answered). Issue 14's targets (>= 95%
+    # right, <= 1% wrong, <= 3% out-of-scope answered, cross-validated) are not reached yet.
+    assert figures["in_scope_accuracy"] >= 0.80
     assert figures["in_scope_wrong"] <= 0.005
     assert figures["out_of_scope_answered"] <= 0.05
     assert figures["top3"] >= 0.99
@@ -46,7 +66,7 @@ def test_quality_floors(figures: dict[str, Any]) -> None:
 def test_quality_per_language(figures: dict[str, Any]) -> None:
     by_language = figures["by_language"]
     for language in ("en", "zh-Hans", "zh-Hant"):
-        assert by_language[language]["in_scope_accuracy"] >= 0.90, language
+        assert by_language[language]["in_scope_accuracy"] >= 0.77, language
 
 
 @pytest.mark.parametrize("question", ["no", "why", "hi", "ok thanks", "好的", "明白了"])

@@ -112,7 +112,7 @@ async def test_a_blocked_investor_leaves_the_item_open(tg: Harness) -> None:
 async def test_none_of_these_is_posted_to_staff(tmp_path: Path) -> None:
     config = staff_config(tmp_path)
     async with running_bot(config, MatchingConfig(answer_threshold=1.0, suggest_threshold=0.05)) as tg:
-        calls = await tg.send(INVESTOR, "biotech companies")
+        calls = await tg.send(INVESTOR, "how many biotech companies")
         none_data = buttons(sent(calls)[0])[-1][1]
         await tg.click(INVESTOR, none_data)
         post = tg.api.last_message(STAFF)

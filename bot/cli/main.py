@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure the matcher on labelled questions")
     evaluate.add_argument("--cases", type=Path, required=True, metavar="FILE", help="YAML list of {q, expect}")
     evaluate.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
-    evaluate.add_argument("--tune", action="store_true", help="search the thresholds on these cases")
+    evaluate.add_argument("--tune", action="store_true", help="fit the calibration and thresholds on these cases")
     evaluate.add_argument(
         "--max-oos-answered",
         type=_fraction,
@@ -214,12 +214,22 @@ async def _shell(config: Config) -> int:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
-    from bot.matching.evaluate import CasesError, cross_validate, format_report, load_cases, rank_all, report, tune
+    from bot.matching.evaluate import (
+        CasesError,
+        background_cases,
+        cross_validate,
+        format_report,
+        load_cases,
+        rank_all,
+        report,
+        rescored,
+        tune,
+    )
 
     knowledge = _knowledge(config, args.faq)
     kb = knowledge.kb
     try:
-        cases = load_cases(args.cases, set(kb.entries))
+        cases = load_cases(args.cases, {e.id for e in kb.matchable()})
     except CasesError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
@@ -228,12 +238,13 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         _err(f"--folds must be between 2 and the number of cases ({len(cases)})")
         return EXIT_USAGE
     ranked = rank_all(knowledge.matcher, cases)
+    background = rank_all(knowledge.matcher, background_cases(knowledge.matcher)) if args.tune or args.folds else []
     topics = {e.id: e.topic for e in kb.entries.values()}
     if args.folds is not None:
-        figures = cross_validate(ranked, args.folds, args.max_oos_answered, topics)
+        figures = cross_validate(ranked, args.folds, args.max_oos_answered, topics, background)
     else:
-        settings = tune(ranked, args.max_oos_answered) if args.tune else config.matching
-        figures = report(ranked, settings, topics)
+        settings = tune(ranked, args.max_oos_answered, background) if args.tune else config.matching
+        figures = report(rescored(ranked, settings.calibration), settings, topics)
     if args.json:
         out = {
             key: figures[key] for key in ("in_scope_accuracy", "out_of_scope_recall", "suggest_rate", "top3", "cases")
@@ -244,13 +255,13 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False))
         return EXIT_OK
     if args.folds is not None:
-        print(f"{args.folds}-fold cross-validation: each fold decided by the thresholds tuned on the other folds")
+        print(f"{args.folds}-fold cross-validation (each fold decided by what --tune fits on the other folds)")
     print(format_report(figures))
     if args.tune:
-        tuned = figures["settings"]
-        print("\ntuned thresholds (paste into config.yaml):\nmatching:")
-        for key, value in tuned.items():
-            print(f"  {key}: {value}")
+        import yaml
+
+        print("\ntuned calibration and thresholds (paste into config.yaml):")
+        print(yaml.safe_dump({"matching": figures["settings"]}, sort_keys=False).rstrip())
     return EXIT_OK
 
 

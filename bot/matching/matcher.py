@@ -21,14 +21,16 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 from rapidfuzz import fuzz, process
 
-from bot.config import MatchingConfig
+from bot.config import Calibration, MatchingConfig
 from bot.kb import KnowledgeBase
+from bot.matching.classifier import EntryClassifier
+from bot.matching.confidence import Signals, probability
 from bot.matching.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf
 from bot.render import render_answer
 
@@ -61,6 +63,7 @@ Status = Literal["answered", "suggested", "unanswered"]
 
 MAX_QUERY_CHARS = 1000  # longer questions are matched on a truncated copy
 RERANK = 10  # candidates re-ranked with rapidfuzz
+CLASSIFIER_CANDIDATES = 3  # the classifier's best entries join the similarity candidates
 SUGGESTIONS = 3
 TYPO_SIMILARITY = 80  # rapidfuzz ratio from which an unknown word counts as a misspelling of a known one
 
@@ -88,11 +91,13 @@ class Weights:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One entry's score for a question, with the phrasing that matched best."""
+    """One entry's score for a question (the estimated probability that it is right), with the phrasing that
+    matched best and the signals the score was computed from (``eval --tune`` re-scores them)."""
 
     entry_id: str
     score: float
     phrasing: str
+    signals: Signals | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -163,8 +168,12 @@ class Matcher:
         settings: MatchingConfig | None = None,
         weights: Weights | None = None,
         context: Iterable[tuple[str, str]] = (),
+        classify: bool = True,
     ) -> None:
-        """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary."""
+        """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary.
+
+        ``classify=False`` skips the classifier (its signals are then 0), for measuring what it adds.
+        """
         import numpy as np
         import scipy.sparse as sp
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -217,6 +226,11 @@ class Matcher:
             shape=(len(self.entry_ids), len(pairs)),
         )
         self._centroids_t = l2_normalize(membership @ matrix, copy=False).T.tocsr()
+        self.classifier = (
+            EntryClassifier(matrix, self.owner, len(self.entry_ids))
+            if classify and EntryClassifier.fits(matrix.shape[1], len(self.entry_ids))
+            else None
+        )
         # Feature-major copy: a query's product only walks the postings of its own n-grams.
         self._inverted = matrix.T.tocsr()
         del matrix
@@ -241,6 +255,15 @@ class Matcher:
             token: float(word.idf_[column]) for token, column in word.vocabulary_.items() if " " not in token
         }
         self._unknown_idf = float(word.idf_.max())
+        # Every word the knowledge base knows: a rare question word outside it ("Zhangjiang", "Wuxi", "苏州")
+        # names something no entry is about.
+        self._all_words = frozenset().union(*self._vocab)
+        self._all_word_list = tuple(sorted(self._all_words))
+        self._all_han_grams = frozenset().union(*self._han_grams)
+        # Words a quarter of the entries know ("beijing", "etown") name what the whole knowledge base is about:
+        # a question naming them is not about somewhere else.
+        known_by = Counter(word for vocab in self._vocab for word in vocab)
+        self._common_words = frozenset(w for w, n in known_by.items() if n * 4 >= len(self._vocab))
 
     @classmethod
     def from_knowledge_base(
@@ -259,8 +282,8 @@ class Matcher:
             context.extend((entry.id, known_part(text)) for text in about)
         return cls(items, Normalizer(kb.synonyms), settings, weights, context)
 
-    def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Cosine of the query to every phrasing and to every entry centroid."""
+    def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """Cosine of the query to every phrasing and to every entry centroid; the classifier's decisions."""
         import numpy as np
 
         vector: dict[int, float] = {}
@@ -271,10 +294,15 @@ class Matcher:
         columns = np.fromiter(vector.keys(), dtype=np.int64, count=len(vector))
         values = np.fromiter(vector.values(), dtype=np.float32, count=len(vector))
         values /= np.linalg.norm(values)
-        return _postings_product(self._inverted, columns, values), _postings_product(self._centroids_t, columns, values)
+        decision = self.classifier.decision(columns, values) if self.classifier is not None else None
+        return (
+            _postings_product(self._inverted, columns, values),
+            _postings_product(self._centroids_t, columns, values),
+            decision,
+        )
 
-    def rank(self, question: str, limit: int = RERANK) -> list[Candidate]:
-        """Entries ranked by fused score (0..1), best first."""
+    def rank(self, question: str, limit: int = RERANK, calibration: Calibration | None = None) -> list[Candidate]:
+        """Entries ranked by confidence (the estimated probability of being right, 0..1), best first."""
         import numpy as np
 
         words = self.normalizer.words(self.normalizer.normalize(question[:MAX_QUERY_CHARS]))
@@ -282,7 +310,7 @@ class Matcher:
         scores = self._scores(normalized) if normalized else None
         if scores is None:
             return []
-        phrase_scores, centroid = scores
+        phrase_scores, centroid, decision = scores
         w = self.weights
         nearest = np.maximum.reduceat(phrase_scores, self._starts)
         coarse = w.nearest * nearest + w.centroid * centroid
@@ -308,26 +336,63 @@ class Matcher:
         if best_ratio:
             fuzzy[list(best_ratio)] = list(best_ratio.values())
         fused = (coarse + w.fuzzy * fuzzy) / (w.nearest + w.centroid + w.fuzzy)
-        top = _top(fused, max(limit, RERANK))
+        top = _top(fused, max(limit, RERANK)).tolist()
+        if decision is not None:
+            # The entries the classifier prefers are candidates even when they share few n-grams.
+            top.extend(i for i in _top(decision, CLASSIFIER_CANDIDATES).tolist() if i not in top)
         token_weights = self._token_weights(words)
         total_weight = sum(token_weights.values())
         # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
         information = min(1.0, total_weight / w.information) if w.information > 0 else 1.0
         query_words = _with_grams(token_weights)  # once per question, not once per candidate
+        foreign = self._foreign_weight(query_words)
+        names = [
+            (token, _han_grams(token) if has_han(token) else None)
+            for token in self.normalizer.names(question[:MAX_QUERY_CHARS])
+            if token not in self._common_words
+        ]
+        years = _YEAR_RE.findall(normalized)
+        coverage: dict[int, float] = {}
+        missing: dict[int, float] = {}
         for entry_index in top:
-            covered = self._coverage(query_words, total_weight, int(entry_index))
-            fused[entry_index] *= (1.0 - w.coverage + w.coverage * covered**w.coverage_power) * information
+            share, missing[entry_index] = self._coverage(query_words, total_weight, entry_index)
+            covered = share**w.coverage_power
+            coverage[entry_index] = covered
+            fused[entry_index] *= (1.0 - w.coverage + w.coverage * covered) * information
+        top = [i for i in top if coarse[i] > 0]
+        if not top:
+            return []
+        fused_best = _best_two([float(fused[i]) for i in top])
+        decision_best = _best_two(np.partition(decision, -2)[-2:].tolist()) if decision is not None else (0.0, 0.0)
+        calibration = calibration or self.settings.calibration
         results: list[Candidate] = []
-        for entry_index in top[np.argsort(-fused[top], kind="stable")][:limit]:
-            if coarse[entry_index] <= 0:
-                continue
-            phrase = best_phrase.get(int(entry_index))
+        for entry_index in top:
+            own = float(fused[entry_index])
+            own_decision = float(decision[entry_index]) if decision is not None else 0.0
+            signals = Signals(
+                fused=own,
+                fused_margin=own - (fused_best[1] if own >= fused_best[0] else fused_best[0]),
+                svm=own_decision,
+                svm_margin=(
+                    own_decision - (decision_best[1] if own_decision >= decision_best[0] else decision_best[0])
+                    if decision is not None
+                    else 0.0
+                ),
+                coverage=coverage[entry_index],
+                missing=missing[entry_index],
+                foreign=foreign,
+                year_missing=float(any(year not in self._vocab[entry_index] for year in years)),
+                unknown_name=max((1.0 - self._known(t, g, entry_index) for t, g in names), default=0.0),
+                information=information,
+                nearest=float(nearest[entry_index]),
+            )
+            phrase = best_phrase.get(entry_index)
             if phrase is None:
                 start = int(self._starts[entry_index])
                 end = int(self._starts[entry_index + 1]) if entry_index + 1 < len(self._starts) else len(self.owner)
                 phrase = start + int(np.argmax(phrase_scores[start:end]))
-            results.append(Candidate(self.entry_ids[entry_index], float(fused[entry_index]), self.phrasings[phrase]))
-        return results
+            results.append(Candidate(self.entry_ids[entry_index], 0.0, self.phrasings[phrase], signals))
+        return rescore(results, calibration)[:limit]
 
     def _token_weights(self, words: Sequence[tuple[str, str]]) -> dict[str, float]:
         """How much each question word counts in coverage: its idf among the phrasings, capped by how rare the
@@ -344,40 +409,67 @@ class Matcher:
 
     def _coverage(
         self, query_words: Sequence[tuple[str, float, list[str] | None]], total: float, entry_index: int
-    ) -> float:
-        """Share of the question's idf weight found in the entry's vocabulary (typos count partly).
+    ) -> tuple[float, float]:
+        """Share of the question's idf weight found in the entry's vocabulary (typos count partly), and the
+        weight of its most important unknown word as a share of the largest possible weight.
 
         ``query_words``: (token, weight, character bigrams if Chinese) per question word; ``total``: the weights' sum.
         """
         if total <= 0:
-            return 0.0
-        vocab = self._vocab[entry_index]
+            return 0.0, 0.0
         covered = 0.0
+        missing = 0.0
         for token, weight, grams in query_words:
-            if token in vocab:
-                covered += weight
-            elif grams is not None:
-                if grams:
-                    known = self._han_grams[entry_index]
-                    covered += weight * sum(g in known for g in grams) / len(grams)
+            known = self._known(token, grams, entry_index)
+            covered += weight * known
+            missing = max(missing, weight * (1.0 - known))
+        return covered / total, missing / self._unknown_idf
+
+    def _known(self, token: str, grams: list[str] | None, entry_index: int) -> float:
+        """How far the entry knows a question word: 1 if in its vocabulary, a share for Chinese bigrams or a typo."""
+        if token in self._vocab[entry_index]:
+            return 1.0
+        if grams is not None:
+            if not grams:
+                return 0.0
+            han = self._han_grams[entry_index]
+            return sum(g in han for g in grams) / len(grams)
+        if len(token) >= 4:
+            best = process.extractOne(
+                token, self._vocab_lists[entry_index], scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY
+            )
+            if best is not None:
+                return float(best[1]) / 100.0
+        return 0.0
+
+    def _foreign_weight(self, query_words: Sequence[tuple[str, float, list[str] | None]]) -> float:
+        """Weight of the question's most important word that no entry knows (not even as a typo), 0..1."""
+        foreign = 0.0
+        for token, weight, grams in query_words:
+            if weight <= foreign or token in self._all_words:
+                continue
+            if grams is not None:
+                unknown = 1.0 - (sum(g in self._all_han_grams for g in grams) / len(grams) if grams else 0.0)
             elif len(token) >= 4:
-                best = process.extractOne(
-                    token, self._vocab_lists[entry_index], scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY
-                )
-                if best is not None:
-                    covered += weight * best[1] / 100.0
-        return covered / total
+                best = process.extractOne(token, self._all_word_list, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
+                unknown = 1.0 - best[1] / 100.0 if best is not None else 1.0
+            else:
+                unknown = 1.0
+            foreign = max(foreign, weight * unknown)
+        return foreign / self._unknown_idf
 
     def match(self, question: str, settings: MatchingConfig | None = None) -> Match:
         """Rank and decide; ``settings`` overrides the thresholds (used by ``eval --tune``)."""
-        candidates = tuple(self.rank(question))
-        status, suggestions = decide(candidates, settings or self.settings)
+        settings = settings or self.settings
+        candidates = tuple(self.rank(question, calibration=settings.calibration))
+        status, suggestions = decide(candidates, settings)
         return Match(question, detect_language(question), status, candidates, suggestions)
 
 
 # Sentences of an answer that say what the sources do NOT give ("rents are not in our sources") must not
 # teach the entry those words: a question about rents is for staff, not for the housing entry.
 UNSOURCED_MARKERS = ("not in our sources", "not available", "do not give", "暂无")
+_YEAR_RE = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 _SENTENCE_RE = re.compile(r"(?<=[.;!?])\s+|(?<=[。；！？])")
 
 
@@ -385,6 +477,24 @@ def known_part(text: str) -> str:
     """``text`` without its sentences that name a gap in the sources."""
     sentences = _SENTENCE_RE.split(text)
     return " ".join(s for s in sentences if not any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
+
+
+def rescore(candidates: Sequence[Candidate], calibration: Calibration) -> list[Candidate]:
+    """Candidates scored by ``calibration`` from their signals, best first (ties: the better similarity)."""
+    scored = [replace(c, score=probability(calibration, c.signals)) if c.signals is not None else c for c in candidates]
+    scored.sort(key=lambda c: (-c.score, -(c.signals.fused if c.signals is not None else 0.0)))
+    return scored
+
+
+def _best_two(values: Sequence[float]) -> tuple[float, float]:
+    """The largest and second-largest of ``values`` (0.0 for a missing second)."""
+    first = second = float("-inf")
+    for value in values:
+        if value > first:
+            first, second = value, first
+        elif value > second:
+            second = value
+    return first, (second if second != float("-inf") else 0.0)
 
 
 def _with_grams(token_weights: dict[str, float]) -> list[tuple[str, float, list[str] | None]]:

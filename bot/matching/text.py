@@ -66,6 +66,7 @@ def clean(text: str) -> str:
 
 
 _Cut = Callable[[str, bool], list[str]]
+_Tag = Callable[[str, bool], list[tuple[str, str]]]
 _DEFAULT_SEGMENTER_USES = itertools.count()  # next() is atomic: one Normalizer only gets rjieba's default
 
 
@@ -80,6 +81,7 @@ class Normalizer:
         replacements: dict[str, str] = {}
         self._segmenter_words: list[str] = []  # taught to jieba when it is built (``_cut``)
         self._segmenter: _Cut | None = None
+        self._tagger: _Tag | None = None
         for group in synonym_groups:
             cleaned = [clean(term) for term in group]
             canonical = cleaned[0]
@@ -103,14 +105,21 @@ class Normalizer:
             # it rather than building a second one. Nothing else here uses rjieba's module-level functions,
             # so it is as fresh as a new ``Jieba()``; later Normalizers (a reload, other synonyms) get their own.
             if next(_DEFAULT_SEGMENTER_USES) == 0:
-                cut, add_word = rjieba.cut, rjieba.add_word
+                cut, tag, add_word = rjieba.cut, rjieba.tag, rjieba.add_word
             else:
                 jieba = rjieba.Jieba()
-                cut, add_word = jieba.cut, jieba.add_word
+                cut, tag, add_word = jieba.cut, jieba.tag, jieba.add_word
             for term in self._segmenter_words:
                 add_word(term, 100_000, None)
-            self._segmenter = cut
+            self._segmenter, self._tagger = cut, tag
         return self._segmenter
+
+    def _tag(self) -> _Tag:
+        """jieba's part-of-speech ``tag``, from the same segmenter as ``_cut`` (so it knows the same words)."""
+        if self._tagger is None:
+            self._cut()
+        assert self._tagger is not None
+        return self._tagger
 
     @staticmethod
     def _compile(replacements: dict[str, str]) -> re.Pattern[str] | None:
@@ -162,10 +171,46 @@ class Normalizer:
                 out.append((self._stem(chunk[position:]), chunk[position:]))
         return out
 
+    def names(self, text: str) -> list[str]:
+        """Normalised tokens of the words of ``text`` that look like names of places, organisations or people.
+
+        Chinese: words jieba tags as a place or organisation name (ns, nt), of
+        two characters or more. Latin: capitalised words that do not start a sentence, and acronyms. A name
+        the knowledge base does not know ("Wuxi", "苏州", "张江") says the question is about something else,
+        where an unknown common word ("pls", "流程") is only a paraphrase.
+        """
+        names: list[str] = []
+        run: list[str] = []  # consecutive name-like Latin words are one name: "Suzhou BioBAY", "Beijing E-Town"
+        for match in _LATIN_WORD_RE.finditer(text):
+            word = match.group(0)
+            before = text[: match.start()].rstrip()
+            starts_sentence = not before or before[-1] in ".!?。！？"
+            if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and not starts_sentence):
+                if run and not text[match.start() - 1].isspace() and text[match.start() - 1] != "-":
+                    names.append(" ".join(run))
+                    run = []
+                run.append(word)
+            elif run:
+                names.append(" ".join(run))
+                run = []
+        if run:
+            names.append(" ".join(run))
+        tokens = [token for name in names for token in self.tokens(self.normalize(name))]
+        taught = set(self._segmenter_words)
+        for han in _HAN_RUN_RE.finditer(self.normalize(text)):
+            for word, tag in self._tag()(han.group(0), False):
+                # Words taught from the synonyms carry no reliable tag.
+                if tag in _NAME_TAGS and len(word) >= 2 and word not in taught:
+                    tokens.append(word)
+        return tokens
+
     def segmented(self, text: str) -> str:
         """Normalised text with Chinese segmented into space-separated words."""
         return " ".join(self.tokens(self.normalize(text)))
 
+
+_LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z&-]*")
+_NAME_TAGS = frozenset({"ns", "nt"})  # jieba: place and organisation names (person names, nr, tag words like 多少钱)
 
 # Words rarer than this (wordfreq's Zipf scale: log10 of occurrences per billion words) are not in its
 # "small" lists; they count as rare.

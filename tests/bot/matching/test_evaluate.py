@@ -82,7 +82,7 @@ def test_cli_folds_and_operating_point(capsys: pytest.CaptureFixture[str], tmp_p
     code = main(["eval", "--cases", str(cases), "--faq", str(MINI_KB), "--folds", "3", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["folds"] == 3 and data["cases"] == 6
-    assert set(data["settings"]) == {"answer_threshold", "suggest_threshold", "margin"}
+    assert set(data["settings"]) == {"answer_threshold", "suggest_threshold", "margin", "calibration"}
     code = main(["eval", "--cases", str(cases), "--faq", str(MINI_KB), "--tune", "--max-oos-answered", "0", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["out_of_scope_answered"] == 0.0 and "tuned" in data
