@@ -10,7 +10,7 @@ Each file is alone in a fresh knowledge-base folder and holds English and Chines
 
 For each: ``load_knowledge_base`` (read, parse, validate) next to two baselines run in the same process on
 the same text: ``yaml.safe_load`` (PyYAML's pure-Python parser, what plain PyYAML does) and
-``yaml.load(text, yaml.CSafeLoader)`` (libyaml, the parser ``bot.kb`` uses when PyYAML has it). Then
+``yaml.load(text, yaml.CSafeLoader)`` (libyaml, the parser ``bot.knowledge.reader`` uses when PyYAML has it). Then
 ``Matcher.from_knowledge_base`` on the result, so the whole reload (load + index build) is known. Each
 figure is the best of ``repeat`` runs.
 """
@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from bot.kb import MAX_FILE_BYTES, load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
+from bot.knowledge.reader import MAX_FILE_BYTES
 from bot.matching.matcher import Matcher
 
 TARGET_BYTES = 4_900_000  # under the 5 MB cap (5,242,880 bytes)

@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 
 from benchmarks.scale import peak_rss_mb, timed
 from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
-from bot.kb import load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
 from bot.matching.evaluate import Case, Ranked, load_cases, rank_all, report
 from bot.matching.matcher import Candidate, Matcher, Weights
 from bot.matching.text import clean

@@ -94,7 +94,7 @@ def measure(size: str, quick: bool, clinc_path: Path) -> dict[str, Any]:
     from rapidfuzz import fuzz, process
 
     from bot.config import PACKAGED_FAQ_DIR
-    from bot.kb import load_knowledge_base
+    from bot.knowledge.load import load_knowledge_base
     from bot.matching.matcher import Matcher
     from bot.matching.text import clean
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import MatchingConfig
-from bot.kb import Entry, KnowledgeBase, LoadResult, load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
+from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
 from bot.matching.matcher import Candidate, Match, Matcher
 from bot.matching.text import Normalizer, detect_language
 from bot.render import Answer, render_answer

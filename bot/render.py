@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.kb import LANGS, PLACEHOLDER_RE, Entry, Figure, KnowledgeBase, Source
+from bot.knowledge.model import LANGS, PLACEHOLDER_RE, Entry, Figure, KnowledgeBase, Source
 
 _QUALIFIER = {
     "en": {

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.kb import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase
 from bot.matching.text import Normalizer, clean, detect_language
 from bot.store import (
     DayCount,

@@ -21,7 +21,7 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.assistant import Knowledge
-from bot.kb import KnowledgeBase, LoadResult
+from bot.knowledge.model import KnowledgeBase, LoadResult
 from bot.staff import (
     collect_stats,
     export_csv_bytes,

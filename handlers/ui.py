@@ -11,7 +11,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
-from bot.kb import Entry, KnowledgeBase
+from bot.knowledge.model import Entry, KnowledgeBase
 from handlers import callbacks
 
 MAX_MESSAGE = MessageLimit.MAX_TEXT_LENGTH  # 4096

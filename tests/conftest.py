@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb import KnowledgeBase, load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
+from bot.knowledge.model import KnowledgeBase
 from tests.bot_process import Bot
 from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 

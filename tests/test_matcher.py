@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 import bot.matching.matcher as matcher_module
 from bot.config import MatchingConfig
-from bot.kb import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Candidate, Matcher, decide, known_part
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
-from bot.kb import load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
 from bot.matching.evaluate import load_cases, rank_all, report
 from bot.matching.matcher import Matcher
 

@@ -14,7 +14,7 @@ import pytest
 from telegram.ext import CallbackContext
 
 import bot.assistant
-from bot.kb import load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
 from handlers import admin
 from tests.conftest import MINI_KB
 from tests.telegram_harness import running_bot, sent

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.kb import UNITS, Figure, KnowledgeBase, Source
+from bot.knowledge.model import UNITS, Figure, KnowledgeBase, Source
 from bot.render import figure_text, format_html, format_number, format_text, render_answer
 
 SOURCE = Source("s", "T", "https://example.org/a?b=1&c=2", "2024-01-02")

@@ -16,7 +16,8 @@ import telegram
 import yaml
 
 from bot import staff
-from bot.kb import KnowledgeBase, load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
+from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.store import DayCount, Status, Store, UnansweredItem, UserProfile
 from tests.botapi_server import FakeBotAPI

@@ -46,7 +46,7 @@ def test_grouping_questions_needs_neither_scikit_learn_nor_word_frequencies(text
 
 
 def test_load_normalizer_is_the_matchers_normalizer() -> None:
-    from bot.kb import load_knowledge_base
+    from bot.knowledge.load import load_knowledge_base
 
     kb = load_knowledge_base(MINI_KB).kb
     assert kb is not None

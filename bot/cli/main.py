@@ -19,7 +19,8 @@ from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.cli import staff as staff_cli
 from bot.config import Config, ConfigError, load_config
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from bot.kb import LANGS, LoadResult, load_knowledge_base
+from bot.knowledge.load import load_knowledge_base
+from bot.knowledge.model import LANGS, LoadResult
 from bot.render import format_text
 from bot.store import Store, StoreError
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Calibration, MatchingConfig
-from bot.kb import Issue, _LineDict, read_yaml
+from bot.knowledge.model import Issue
+from bot.knowledge.reader import LineDict, read_yaml
 from bot.matching import confidence
 from bot.matching.matcher import Candidate, Matcher, decide, rescore
 from bot.matching.text import detect_language, is_traditional
@@ -63,7 +64,7 @@ def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
     problems: list[Issue] = []
     for item in data:
         line = getattr(item, "line", 0)
-        if not isinstance(item, _LineDict) or not isinstance(item.get("q"), str) or "expect" not in item:
+        if not isinstance(item, LineDict) or not isinstance(item.get("q"), str) or "expect" not in item:
             problems.append(Issue(str(path), line, None, "a case needs 'q' (text) and 'expect' (an id or null)"))
             continue
         expect = item["expect"]

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from rapidfuzz import fuzz, process
 
 from bot.config import Calibration, MatchingConfig
-from bot.kb import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase
 from bot.matching.classifier import EntryClassifier
 from bot.matching.confidence import Signals, probability
 from bot.matching.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf

@@ -1,111 +1,19 @@
+"""The YAML reader: every file that cannot be read, decoded or parsed is a ``file:line`` error."""
+
 from __future__ import annotations
 
-import datetime as dt
 import os
-import sys
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-import bot.kb as kb_module
-from bot.kb import KnowledgeBase, load_knowledge_base
+from bot.knowledge import reader
+from bot.knowledge.load import load_knowledge_base
+from tests.bot.knowledge.files import add, errors_with_also_broken, issues_of
 from tests.conftest import TODAY
-
-
-def issues_of(directory: Path, today: dt.date = TODAY) -> list[str]:
-    return [str(i) for i in load_knowledge_base(directory, today=today).issues]
-
-
-def add(directory: Path, name: str, text: str) -> None:
-    (directory / name).write_text(text, encoding="utf-8")
-
-
-def test_mini_kb_loads(mini_kb: KnowledgeBase) -> None:
-    assert set(mini_kb.entries) == {"companies", "support-measures", "policy-list", "english-only"}
-    companies = mini_kb.entries["companies"]
-    assert companies.kind == "fact"
-    assert companies.figure is not None
-    assert companies.figure.value == Decimal("5000")
-    assert companies.history[0].value == Decimal("4200")
-    assert mini_kb.entries["english-only"].languages == ("en",)
-    # A fact without questions is data only, not something investors can reach.
-    assert "support-measures" not in {e.id for e in mini_kb.matchable()}
-    assert [t.id for t in mini_kb.topics] == ["overview", "policy"]
-
-
-def test_packaged_knowledge_base_is_valid() -> None:
-    from bot.config import PACKAGED_FAQ_DIR
-
-    result = load_knowledge_base(PACKAGED_FAQ_DIR)
-    assert result.errors == [], [str(i) for i in result.errors]
-
-
-def test_every_problem_reported_at_once_with_file_line_and_id(kb_copy: Path) -> None:
-    add(
-        kb_copy,
-        "broken.yaml",
-        """\
-- id: companies
-  questions: {en: [a question that is new]}
-  answer: {en: dup id}
-- id: Bad_Id
-  questions: {en: [another new question]}
-  answer: {en: x}
-- id: no-answer
-  questions: {en: [yet another question]}
-- id: unknown-key
-  questions: {en: [fourth new question]}
-  answer: {en: x}
-  colour: red
-- id: dup-question
-  questions: {en: ["What is in the support policy list?"]}
-  answer: {en: x}
-- id: bad-related
-  questions: {en: [fifth new question]}
-  answer: {en: x}
-  related: [nowhere]
-- id: empty-answer
-  questions: {en: [sixth new question]}
-  answer: {en: "  "}
-- id: bad-source
-  questions: {en: [seventh new question]}
-  answer: {en: x}
-  source: {title: T, url: "not a url", published: 2024-13-01}
-- id: bad-topic
-  topic: weather
-  questions: {en: [eighth new question]}
-  answer: {en: "{{nothing}}"}
-- id: an-id-that-is-far-too-long-to-travel-in-a-telegram-button
-  questions: {en: [ninth new question]}
-  answer: {en: x}
-""",
-    )
-    found = issues_of(kb_copy)
-    expected = [
-        "faq/entries.yaml:1: companies: duplicate id (first defined at faq/broken.yaml:1)",
-        "faq/broken.yaml:4: Bad_Id: id must be lower-case letters, digits and '-'",
-        "faq/broken.yaml:7: no-answer: missing field 'answer'",
-        "faq/broken.yaml:12: unknown-key: unknown key 'colour'",
-        "faq/broken.yaml:19: bad-related: related id 'nowhere' does not exist",
-        "faq/broken.yaml:22: empty-answer: 'answer.en' is empty",
-        "faq/broken.yaml:26: bad-source: malformed URL 'not a url'",
-        "faq/broken.yaml:26: bad-source: malformed date '2024-13-01'",
-        "faq/broken.yaml:28: bad-topic: unknown topic 'weather'",
-        "faq/broken.yaml:30: bad-topic: '{{nothing}}' is not the id of a fact",
-        "faq/broken.yaml:31: an-id-that-is-far-too-long-to-travel-in-a-telegram-button: id is longer than 48",
-    ]
-    for prefix in expected:
-        assert any(line.startswith(prefix) for line in found), (prefix, found)
-    # Files load in name order, so the question is reported where it appears second.
-    assert any(
-        line.startswith("faq/entries.yaml:") and "policy-list: the same question is in entry 'dup-question'" in line
-        for line in found
-    ), found
-    assert load_knowledge_base(kb_copy, today=TODAY).kb is None
 
 
 def test_yaml_syntax_error_names_line(kb_copy: Path) -> None:
@@ -143,81 +51,15 @@ def test_huge_file_is_refused(kb_copy: Path) -> None:
     assert any("huge.yaml:1" in line and "limit" in line for line in issues_of(kb_copy))
 
 
-def test_reprint_needs_verified_false(kb_copy: Path) -> None:
-    add(
-        kb_copy,
-        "reprint.yaml",
-        """\
-- id: reprinted-figure
-  metric: {en: Something, zh: 某事}
-  value: 3
-  unit: count
-  period: "2023"
-  note: {en: n, zh: n}
-  source: s9
-""",
-    )
-    assert any("reprinted-figure: source 's9' is a reprint" in line for line in issues_of(kb_copy))
-
-
-def test_warnings_for_thin_entries_and_old_facts(kb_copy: Path) -> None:
-    add(
-        kb_copy,
-        "thin.yaml",
-        """\
-- id: thin
-  questions: {en: [only one phrasing here]}
-  answer: {en: x}
-- id: old-figure
-  metric: {en: Old, zh: 旧}
-  value: 1
-  unit: count
-  period: "2023"
-  note: {en: n, zh: n}
-  source: s0
-""",
-    )
-    result = load_knowledge_base(kb_copy, today=TODAY)
-    assert result.kb is not None  # warnings do not refuse the files
-    warnings = [str(w) for w in result.warnings]
-    assert any("thin: warning: only 1 en phrasing" in w for w in warnings)
-    assert any("old-figure: warning: figure from a source published 2023-09-13" in w for w in warnings)
-    # The same fact was not stale a year earlier.
-    earlier = load_knowledge_base(kb_copy, today=dt.date(2025, 1, 1))
-    assert not any("old-figure" in str(w) for w in earlier.warnings)
-
-
-def test_missing_folder() -> None:
-    result = load_knowledge_base(Path("/nonexistent/faq"))
-    assert result.kb is None
-    assert "not found" in str(result.issues[0])
-
-
 # --------------------------------------------------------------------------- files that cannot be read or parsed
-
-# Another file with an ordinary mistake: it must still be checked and reported next to the hostile one.
-ALSO_BROKEN = "- id: also-broken\n  questions: {en: [a question nobody else asks]}\n"
-ALSO_BROKEN_ERROR = "faq/also.yaml:1: also-broken: missing field 'answer'"
-
-
 @pytest.fixture(params=["libyaml", "python"])
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run with libyaml's parser (the default) and with PyYAML's pure-Python one (the fallback)."""
     if request.param == "python":
-        monkeypatch.setattr(kb_module, "_Loader", kb_module._PythonLoader)
+        monkeypatch.setattr(reader, "_Loader", reader._PythonLoader)
     elif not yaml.__with_libyaml__:
         pytest.skip("PyYAML is built without libyaml")
     return str(request.param)
-
-
-def errors_with_also_broken(kb_copy: Path) -> list[str]:
-    """Every error, after checking that the other broken file was still read and the files refused."""
-    add(kb_copy, "also.yaml", ALSO_BROKEN)
-    result = load_knowledge_base(kb_copy, today=TODAY)
-    errors = [str(i) for i in result.errors]
-    assert result.kb is None
-    assert ALSO_BROKEN_ERROR in errors, errors
-    return errors
 
 
 @pytest.mark.parametrize(
@@ -399,25 +241,6 @@ def test_unreadable_file(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "faq/secret.yaml:1: -: cannot read the file: Permission denied" in errors_with_also_broken(kb_copy)
 
 
-def test_unreadable_folder(kb_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    kb_copy.chmod(0o300)  # can enter, cannot list
-    try:
-        if os.access(kb_copy, os.R_OK):
-            real_scandir = os.scandir
-
-            def fake_scandir(path: Any = ".") -> Any:
-                if Path(path) == kb_copy:
-                    raise PermissionError(13, "Permission denied", str(path))
-                return real_scandir(path)
-
-            monkeypatch.setattr(os, "scandir", fake_scandir)
-        result = load_knowledge_base(kb_copy, today=TODAY)
-    finally:
-        kb_copy.chmod(0o755)
-    assert result.kb is None
-    assert [str(i) for i in result.errors] == [f"{kb_copy}:0: -: cannot read the folder: Permission denied"]
-
-
 def test_every_hostile_file_reported_at_once(kb_copy: Path) -> None:
     (kb_copy / "a-control.yaml").write_bytes(b"- id: a\n  answer: {en: 'x\x0cy'}\n")
     (kb_copy / "b-latin1.yaml").write_bytes(b"- id: b\n  answer: {en: caf\xe9}\n")
@@ -433,103 +256,12 @@ def test_every_hostile_file_reported_at_once(kb_copy: Path) -> None:
         assert any(e.startswith(prefix) for e in errors), (prefix, errors)
 
 
-def test_control_character_at_startup_reload_and_check(
-    kb_copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bot.assistant import Knowledge, KnowledgeBaseInvalid
-    from bot.cli import main
-    from bot.config import MatchingConfig
-
-    knowledge = Knowledge(kb_copy, MatchingConfig())
-    knowledge.load()
-    serving = knowledge.kb
-    (kb_copy / "pasted.yaml").write_bytes(b"- id: pasted\n  questions: {en: [pasted\x0c text]}\n  answer: {en: x}\n")
-    expected = "faq/pasted.yaml:2: -: invisible control character U+000C (form feed) at column 26"
-    # The live reload (the watcher and /reload): refused with the line, the serving version kept.
-    reloaded = knowledge.load()
-    assert knowledge.kb is serving
-    assert any(str(e).startswith(expected) for e in reloaded.errors), reloaded.errors
-    # Startup: refused with the same issues, not a traceback.
-    with pytest.raises(KnowledgeBaseInvalid) as refused:
-        Knowledge(kb_copy, MatchingConfig()).load()
-    assert any(str(e).startswith(expected) for e in refused.value.result.errors)
-    # etown-bot check: file:line on stderr, exit 1.
-    monkeypatch.chdir(kb_copy.parent)
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    code = main(["check", "--faq", str(kb_copy)])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert any(line.startswith(expected) for line in err.splitlines()), err
-    assert "Traceback" not in err
-
-
 def test_both_parsers_read_the_packaged_knowledge_base_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import PACKAGED_FAQ_DIR
 
     default = load_knowledge_base(PACKAGED_FAQ_DIR, today=TODAY)
-    monkeypatch.setattr(kb_module, "_Loader", kb_module._PythonLoader)
+    monkeypatch.setattr(reader, "_Loader", reader._PythonLoader)
     python = load_knowledge_base(PACKAGED_FAQ_DIR, today=TODAY)
     assert default.kb is not None and python.kb is not None
     assert default.kb.entries == python.kb.entries
     assert [str(i) for i in default.issues] == [str(i) for i in python.issues]
-
-
-# --------------------------------------------------------------------------- validation stays linear
-
-
-def _many_phrasings(directory: Path, count: int) -> None:
-    """One entry with ``count`` phrasings (two of them repeated), and count/5 entries with errors."""
-    lines = ["- id: bulk", "  questions:", "    en:"]
-    lines += [f"      - question {i} about park {i % 97}" for i in range(count)]
-    lines += ["      - question 0 about park 0", "      - question 1 about park 1", "  answer: {en: x}"]
-    for i in range(count // 5):
-        lines += [f"- id: broken-{i}", f"  questions: {{en: [broken entry {i}]}}", "  answer: {}"]
-    (directory / "bulk.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-class _OverBudget(BaseException):  # not an Exception: load_knowledge_base's last-resort handler must not take it
-    pass
-
-
-def _kb_lines_executed(directory: Path, budget: int) -> int:
-    """Lines of bot/kb.py executed by one load: a count, not a timing, so the machine's load cannot matter."""
-    executed = 0
-
-    def local(frame: Any, event: str, arg: Any) -> Any:
-        nonlocal executed
-        if event == "line":
-            executed += 1
-            if executed > budget:
-                raise _OverBudget
-        return local
-
-    def calls(frame: Any, event: str, arg: Any) -> Any:
-        return local if frame.f_code.co_filename == kb_module.__file__ else None
-
-    sys.settrace(calls)
-    try:
-        result = load_knowledge_base(directory, today=TODAY)
-    except _OverBudget:
-        pytest.fail(f"over {budget:,} lines of bot/kb.py executed")
-    finally:
-        sys.settrace(None)
-    assert "bulk.yaml" in str(result.issues)  # it was read and checked
-    return executed
-
-
-def test_validation_is_linear_in_the_number_of_phrasings(tmp_path: Path) -> None:
-    small, large = tmp_path / "small", tmp_path / "large"
-    small.mkdir()
-    large.mkdir()
-    _many_phrasings(small, 1_000)
-    _many_phrasings(large, 10_000)
-    result = load_knowledge_base(large, today=TODAY)
-    found = [str(i) for i in result.errors]
-    # Each repeat is reported on its own line (it used to be the line of the first occurrence).
-    assert "large/bulk.yaml:10004: bulk: question listed twice: 'question 0 about park 0'" in found
-    assert "large/bulk.yaml:10005: bulk: question listed twice: 'question 1 about park 1'" in found
-    assert sum("'answer' has no text" in e for e in found) == 2_000
-    executed_small = _kb_lines_executed(small, budget=10**9)
-    # Ten times the phrasings, ten times the work (plus a little): a quadratic step would be a hundred times.
-    executed_large = _kb_lines_executed(large, budget=15 * executed_small)
-    assert executed_large < 15 * executed_small

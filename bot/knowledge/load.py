@@ -1,0 +1,98 @@
+"""Loading ``faq/``: every ``*.yaml`` read, checked, and turned into a ``KnowledgeBase``.
+
+``load_knowledge_base`` never raises for bad content: it returns every problem found as an
+``Issue`` (``file:line: entry-id: message``) and a ``KnowledgeBase`` only when there is no error, so a
+broken edit can never replace a good knowledge base that is already serving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.model import Issue, KnowledgeBase, LoadResult
+from bot.knowledge.reader import read_yaml
+from bot.knowledge.validate import Validation
+
+log = logging.getLogger(__name__)
+
+SPECIAL_FILES = ("topics.yaml", "synonyms.yaml", "sources.yaml")
+
+
+def entry_files(directory: Path) -> list[Path]:
+    """Every ``*.yaml`` of a knowledge-base folder, in a stable order.
+
+    Folders, broken links and unreadable files named ``*.yaml`` are listed too, so that loading names them
+    instead of skipping them silently; Emacs lock files (``.#name.yaml``, a link to nowhere while a file is
+    being edited) are not. Raises ``OSError`` when the folder cannot be listed.
+    """
+    with os.scandir(directory) as found:
+        names = [e.name for e in found if e.name.endswith(".yaml") and not e.name.startswith(".#")]
+    return [directory / name for name in sorted(names)]
+
+
+def load_knowledge_base(directory: Path, today: dt.date | None = None) -> LoadResult:
+    """Read and validate every ``*.yaml`` in ``directory``; see ``faq/README.md`` for the format.
+
+    Never raises: whatever is wrong, on disk or inside a file, comes back as an ``Issue``.
+    """
+    if not directory.is_dir():
+        return LoadResult(None, (Issue(str(directory), 0, None, "knowledge-base folder not found"),))
+    try:
+        files = entry_files(directory)
+    except OSError as exc:
+        return LoadResult(None, (Issue(str(directory), 0, None, f"cannot read the folder: {exc.strerror or exc}"),))
+    try:
+        return _load(directory, files, today or dt.date.today())
+    except Exception as exc:  # a bug here must still reach staff as a message (check, startup, /reload)
+        log.exception("checking %s failed", directory)
+        message = f"internal error while checking the files ({type(exc).__name__}: {exc}); the log has the details"
+        return LoadResult(None, (Issue(str(directory), 0, None, message),))
+
+
+def _name(directory: Path, path: Path) -> str:
+    """How messages name a file: with its folder (``faq/entries.yaml``)."""
+    try:
+        return str(path.relative_to(directory.parent))
+    except ValueError:
+        return str(path)
+
+
+def _load(directory: Path, files: list[Path], today: dt.date) -> LoadResult:
+    validation = Validation(today)
+    check = validation.check
+    parsed: dict[str, tuple[str, Any]] = {}
+    for path in files:
+        name = _name(directory, path)
+        data, problems = read_yaml(path, name)
+        check.issues.extend(problems)
+        if not problems:
+            parsed[path.name] = (name, data)
+    # Sources and topics first: entries refer to them.
+    for special, add in (
+        ("sources.yaml", validation.add_sources),
+        ("topics.yaml", validation.add_topics),
+        ("synonyms.yaml", validation.add_synonyms),
+    ):
+        if special in parsed:
+            name, data = parsed.pop(special)
+            add(name, data)
+    for name, data in parsed.values():
+        validation.add_entries(name, data)
+    entries = validation.finish()
+    if not entries and not any(i.severity == "error" for i in check.issues):
+        check.error(str(directory), 0, None, "no entries found (add a *.yaml file with a list of entries)")
+    issues = tuple(sorted(check.issues, key=lambda i: (i.severity != "error", i.file, i.line)))
+    if any(i.severity == "error" for i in issues):
+        return LoadResult(None, issues)
+    kb = KnowledgeBase(
+        entries=entries,
+        topics=tuple(validation.topics),
+        sources=validation.sources,
+        synonyms=tuple(validation.synonyms),
+        directory=directory,
+    )
+    return LoadResult(kb, issues)

@@ -1,0 +1,118 @@
+"""Checks across records (ids, references, repeated questions) and the warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.knowledge.load import load_knowledge_base
+from tests.bot.knowledge.files import add, issues_of
+from tests.conftest import TODAY
+
+
+def test_every_problem_reported_at_once_with_file_line_and_id(kb_copy: Path) -> None:
+    add(
+        kb_copy,
+        "broken.yaml",
+        """\
+- id: companies
+  questions: {en: [a question that is new]}
+  answer: {en: dup id}
+- id: Bad_Id
+  questions: {en: [another new question]}
+  answer: {en: x}
+- id: no-answer
+  questions: {en: [yet another question]}
+- id: unknown-key
+  questions: {en: [fourth new question]}
+  answer: {en: x}
+  colour: red
+- id: dup-question
+  questions: {en: ["What is in the support policy list?"]}
+  answer: {en: x}
+- id: bad-related
+  questions: {en: [fifth new question]}
+  answer: {en: x}
+  related: [nowhere]
+- id: empty-answer
+  questions: {en: [sixth new question]}
+  answer: {en: "  "}
+- id: bad-source
+  questions: {en: [seventh new question]}
+  answer: {en: x}
+  source: {title: T, url: "not a url", published: 2024-13-01}
+- id: bad-topic
+  topic: weather
+  questions: {en: [eighth new question]}
+  answer: {en: "{{nothing}}"}
+- id: an-id-that-is-far-too-long-to-travel-in-a-telegram-button
+  questions: {en: [ninth new question]}
+  answer: {en: x}
+""",
+    )
+    found = issues_of(kb_copy)
+    expected = [
+        "faq/entries.yaml:1: companies: duplicate id (first defined at faq/broken.yaml:1)",
+        "faq/broken.yaml:4: Bad_Id: id must be lower-case letters, digits and '-'",
+        "faq/broken.yaml:7: no-answer: missing field 'answer'",
+        "faq/broken.yaml:12: unknown-key: unknown key 'colour'",
+        "faq/broken.yaml:19: bad-related: related id 'nowhere' does not exist",
+        "faq/broken.yaml:22: empty-answer: 'answer.en' is empty",
+        "faq/broken.yaml:26: bad-source: malformed URL 'not a url'",
+        "faq/broken.yaml:26: bad-source: malformed date '2024-13-01'",
+        "faq/broken.yaml:28: bad-topic: unknown topic 'weather'",
+        "faq/broken.yaml:30: bad-topic: '{{nothing}}' is not the id of a fact",
+        "faq/broken.yaml:31: an-id-that-is-far-too-long-to-travel-in-a-telegram-button: id is longer than 48",
+    ]
+    for prefix in expected:
+        assert any(line.startswith(prefix) for line in found), (prefix, found)
+    # Files load in name order, so the question is reported where it appears second.
+    assert any(
+        line.startswith("faq/entries.yaml:") and "policy-list: the same question is in entry 'dup-question'" in line
+        for line in found
+    ), found
+    assert load_knowledge_base(kb_copy, today=TODAY).kb is None
+
+
+def test_reprint_needs_verified_false(kb_copy: Path) -> None:
+    add(
+        kb_copy,
+        "reprint.yaml",
+        """\
+- id: reprinted-figure
+  metric: {en: Something, zh: 某事}
+  value: 3
+  unit: count
+  period: "2023"
+  note: {en: n, zh: n}
+  source: s9
+""",
+    )
+    assert any("reprinted-figure: source 's9' is a reprint" in line for line in issues_of(kb_copy))
+
+
+def test_warnings_for_thin_entries_and_old_facts(kb_copy: Path) -> None:
+    add(
+        kb_copy,
+        "thin.yaml",
+        """\
+- id: thin
+  questions: {en: [only one phrasing here]}
+  answer: {en: x}
+- id: old-figure
+  metric: {en: Old, zh: 旧}
+  value: 1
+  unit: count
+  period: "2023"
+  note: {en: n, zh: n}
+  source: s0
+""",
+    )
+    result = load_knowledge_base(kb_copy, today=TODAY)
+    assert result.kb is not None  # warnings do not refuse the files
+    warnings = [str(w) for w in result.warnings]
+    assert any("thin: warning: only 1 en phrasing" in w for w in warnings)
+    assert any("old-figure: warning: figure from a source published 2023-09-13" in w for w in warnings)
+    # The same fact was not stale a year earlier.
+    earlier = load_knowledge_base(kb_copy, today=dt.date(2025, 1, 1))
+    assert not any("old-figure" in str(w) for w in earlier.warnings)
