@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import html
 import json
 import logging
 import os
@@ -20,14 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot import desk, staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid, load_normalizer
 from bot.config import Config
-from bot.desk import Outcome
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.matching.text import Normalizer
 from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreachable
 from bot.redact import RedactSecrets, config_secrets
+from bot.staff import chart, desk, display, export, queue, stats, suggest
+from bot.staff.desk import Outcome
 from bot.store import Store, StoreError, UnansweredItem
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class _Usage(Exception):
 
 def _day(text: str) -> dt.date:
     try:
-        return staff.parse_day(text)
+        return export.parse_day(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -60,7 +59,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     listing = actions.add_parser("list", help="open questions grouped by similarity")
     listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
-    listing.add_argument("--per-page", type=int, default=staff.GROUPS_PER_PAGE, help=argparse.SUPPRESS)
+    listing.add_argument("--per-page", type=int, default=queue.GROUPS_PER_PAGE, help=argparse.SUPPRESS)
     _faq_option(listing)
 
     show = actions.add_parser("show", help="one item with who asked and the nearest entries")
@@ -167,11 +166,11 @@ def _normalizer(config: Config) -> Normalizer:
 async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
     if args.page < 1 or args.per_page < 1:
         raise _Usage("--page must be 1 or more")
-    groups = await staff.open_groups(store, _normalizer(config))
+    groups = await queue.open_groups(store, _normalizer(config))
     if not groups:
         print("No open questions.")
         return EXIT_OK
-    page = staff.paginate(groups, args.page, args.per_page)
+    page = queue.paginate(groups, args.page, args.per_page)
     print(f"{page.total_items} open question(s) in {page.total_groups} group(s); page {page.number} of {page.pages}")
     print(f"{'asked':>5}  {'newest':<10}  {'items':<24}  question")
     for group in page.groups:
@@ -190,8 +189,8 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
         _err(f"no item #{args.id}")
         return EXIT_PROBLEMS
     profile = await store.get_user(item.user_id) if item.user_id is not None else None
-    print(f"#{item.id}  {item.status}  asked {staff.format_utc(item.created_at)}")
-    print(f"From: {staff.describe_user(item.user_id, profile)}")
+    print(f"#{item.id}  {item.status}  asked {display.format_utc(item.created_at)}")
+    print(f"From: {display.describe_user(item.user_id, profile)}")
     print(f"Language: {item.lang}")
     print("Question:")
     print("  " + "\n  ".join(item.text.splitlines() or [""]))
@@ -200,18 +199,18 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
     except KnowledgeBaseInvalid as exc:
         _err(f"{exc}; nearest entries not shown")
     else:
-        nearest = staff.nearest_entries(item.text, knowledge.kb, knowledge.matcher, item.lang)
+        nearest = suggest.nearest_entries(item.text, knowledge.kb, knowledge.matcher, item.lang)
         print("Nearest entries:" if nearest else "Nearest entries: none")
         for n, candidate in enumerate(nearest, 1):
             print(f"  {n}. {candidate.entry_id}  {candidate.score:.2f}  {candidate.headline}")
     if item.status != "new":
         by = f" by {item.replied_by}" if item.replied_by is not None else ""
-        print(f"{item.status.capitalize()}{by} at {staff.format_utc(item.replied_at or '')}")
+        print(f"{item.status.capitalize()}{by} at {display.format_utc(item.replied_at or '')}")
     if item.reply:
         print("Reply:")
         print("  " + "\n  ".join(item.reply.splitlines()))
     if item.delivery_error and item.status == "new":
-        print(f"Last reply not delivered ({staff.format_utc(item.delivery_failed_at or '')}): {item.delivery_error}")
+        print(f"Last reply not delivered ({display.format_utc(item.delivery_failed_at or '')}): {item.delivery_error}")
     return EXIT_OK
 
 
@@ -292,9 +291,11 @@ async def _confirm_in_staff_chat(
     chat_id = config.staff.chat_id
     if chat_id is None:
         return
+    # Telegram HTML is the handlers' to build; imported, like the messenger, only by the command that sends.
+    from handlers.staff_posts import answered_from_cli_html
+
     post = next((m for c, m in await store.staff_messages_for_item(item_id) if c == chat_id), None)
-    who = f" by {by}" if by is not None else ""
-    text = f"✅ #{item_id} answered from the command line{who}:\n<blockquote>{html.escape(reply)}</blockquote>"
+    text = answered_from_cli_html(item_id, reply, by)
     try:
         await messenger.send(chat_id, text, reply_to=post)
     except DeliveryError as exc:
@@ -324,16 +325,16 @@ def _open_private(path: Path) -> TextIO:
 
 async def _export(config: Config, args: argparse.Namespace, store: Store) -> int:
     try:
-        staff.day_bounds(args.first, args.last)
+        export.day_bounds(args.first, args.last)
     except ValueError as exc:
         raise _Usage(str(exc)) from None
     if args.output is None:
-        count = await staff.export_csv(store, sys.stdout, args.first, args.last)
+        count = await export.export_csv(store, sys.stdout, args.first, args.last)
         sys.stdout.flush()
     else:
         try:
             with _open_private(args.output) as out:
-                count = await staff.export_csv(store, out, args.first, args.last)
+                count = await export.export_csv(store, out, args.first, args.last)
         except OSError as exc:
             _err(f"{args.output}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
@@ -344,20 +345,20 @@ async def _export(config: Config, args: argparse.Namespace, store: Store) -> int
 
 async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> int:
     knowledge = _knowledge(config)
-    groups = await staff.open_groups(store, knowledge.matcher.normalizer)
-    print(staff.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
+    groups = await queue.open_groups(store, knowledge.matcher.normalizer)
+    print(suggest.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
     return EXIT_OK
 
 
 async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
-    summary = await staff.collect_stats(store, normalizer=_normalizer(config))
+    summary = await stats.collect_stats(store, normalizer=_normalizer(config))
     if args.json:
-        print(json.dumps(staff.stats_dict(summary), ensure_ascii=False))
+        print(json.dumps(stats.stats_dict(summary), ensure_ascii=False))
     else:
-        print(staff.format_stats(summary))
+        print(stats.format_stats(summary))
     if args.chart is not None:
         try:
-            args.chart.write_bytes(staff.render_chart(summary.daily))
+            args.chart.write_bytes(chart.render_chart(summary.daily))
         except OSError as exc:
             _err(f"{args.chart}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
