@@ -1,4 +1,5 @@
-"""The bot's words to investors in English: the Telegram chat and the console (``etown-bot shell``).
+"""The bot's words to investors in English: the Telegram chat, the console (``etown-bot shell``)
+and the labels around answers.
 
 Telegram messages are HTML templates (``handlers.ui.say`` fills their fields, escaped); button
 labels and the console's words are plain text.
@@ -6,7 +7,9 @@ labels and the console's words are plain text.
 
 from __future__ import annotations
 
-from bot.words.types import ShellWords, Words
+from types import MappingProxyType
+
+from bot.words.types import AnswerWords, ShellWords, Words
 
 EN = Words(
     start=(
@@ -69,6 +72,24 @@ EN = Words(
         ("lang", "English / 中文"),
         ("help", "How to ask"),
         ("forget", "Delete my questions and data"),
+    ),
+    answer=AnswerWords(
+        qualifiers=MappingProxyType(
+            {
+                "exact": "{}",
+                "more_than": "more than {}",
+                "nearly": "nearly {}",
+                "about": "about {}",
+                "up_to": "up to {}",
+                "at_least": "at least {}",
+            }
+        ),
+        source="Source",
+        sources="Sources",
+        published="published",
+        unverified="from a reprint, not yet verified by staff",
+        earlier="Earlier figures",
+        fallback="(No answer in English yet; here is the Chinese one.)",
     ),
     shell=ShellWords(
         welcome="Beijing E-Town investor assistant. Ask about policies, incentives, figures, parks and companies "

@@ -28,6 +28,19 @@ class ShellWords:
 
 
 @dataclass(frozen=True)
+class AnswerWords:
+    """The labels around an answer (bot/render.py), plain text."""
+
+    qualifiers: Mapping[str, str]  # by Figure.qualifier: "about {}" around the figure's text
+    source: str
+    sources: str
+    published: str
+    unverified: str
+    earlier: str
+    fallback: str  # an answer shown in the other language
+
+
+@dataclass(frozen=True)
 class Words:
     """What investors read in one language. Messages are Telegram HTML templates; button labels
     (``back``, ``none_of_these``, ``helpful``, ``not_helpful``, ``related``) and ``commands`` are plain text."""
@@ -61,6 +74,7 @@ class Words:
     reply_title: str  # above a staff reply (plain text)
     reply_asked: str
     commands: tuple[tuple[str, str], ...]  # the public command menu: (command, description)
+    answer: AnswerWords
     shell: ShellWords
 
 

@@ -1,4 +1,5 @@
-"""The bot's words to investors in Chinese: the Telegram chat and the console (``etown-bot shell``).
+"""The bot's words to investors in Chinese: the Telegram chat, the console (``etown-bot shell``)
+and the labels around answers.
 
 Telegram messages are HTML templates (``handlers.ui.say`` fills their fields, escaped); button
 labels and the console's words are plain text.
@@ -6,7 +7,9 @@ labels and the console's words are plain text.
 
 from __future__ import annotations
 
-from bot.words.types import ShellWords, Words
+from types import MappingProxyType
+
+from bot.words.types import AnswerWords, ShellWords, Words
 
 ZH = Words(
     start=(
@@ -60,6 +63,24 @@ ZH = Words(
         ("lang", "切换语言 English / 中文"),
         ("help", "使用说明"),
         ("forget", "删除我的提问和数据"),
+    ),
+    answer=AnswerWords(
+        qualifiers=MappingProxyType(
+            {
+                "exact": "{}",
+                "more_than": "超过{}",
+                "nearly": "近{}",
+                "about": "约{}",
+                "up_to": "最高{}",
+                "at_least": "至少{}",
+            }
+        ),
+        source="来源",
+        sources="来源",
+        published="发布于",
+        unverified="转载来源，工作人员尚未核实",
+        earlier="此前数据",
+        fallback="（暂无中文答案，以下为英文答案。）",
     ),
     shell=ShellWords(
         welcome="北京经济技术开发区（亦庄）投资咨询助手。可用中文或英文询问政策、激励措施、数据、园区和企业。\n"
