@@ -28,6 +28,7 @@ from bot.redact import RedactSecrets, config_secrets
 from bot.staff import chart, desk, display, export, queue, stats, suggest
 from bot.staff.desk import Outcome
 from bot.store import Store, StoreError, UnansweredItem
+from bot.words import STAFF
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +169,14 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
         raise _Usage("--page must be 1 or more")
     groups = await queue.open_groups(store, _normalizer(config))
     if not groups:
-        print("No open questions.")
+        print(STAFF.cli.no_open)
         return EXIT_OK
     page = queue.paginate(groups, args.page, args.per_page)
-    print(f"{page.total_items} open question(s) in {page.total_groups} group(s); page {page.number} of {page.pages}")
+    print(
+        STAFF.cli.page_heading.format(
+            items=page.total_items, groups=page.total_groups, page=page.number, pages=page.pages
+        )
+    )
     print(f"{'asked':>5}  {'newest':<10}  {'items':<24}  question")
     for group in page.groups:
         ids = " ".join(f"#{i}" for i in group.item_ids[:MAX_LISTED_IDS])
@@ -179,14 +184,14 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
             ids += f" +{group.count - MAX_LISTED_IDS}"
         print(f"{group.count:>5}  {group.newest_day:<10}  {ids:<24}  {group.representative[:200]}")
     if page.number < page.pages:
-        print(f"(next: etown-bot unanswered list --page {page.number + 1})")
+        print(STAFF.cli.next_page.format(page=page.number + 1))
     return EXIT_OK
 
 
 async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
     item = await store.get_unanswered(args.id)
     if item is None:
-        _err(f"no item #{args.id}")
+        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     profile = await store.get_user(item.user_id) if item.user_id is not None else None
     print(f"#{item.id}  {item.status}  asked {display.format_utc(item.created_at)}")
@@ -218,7 +223,7 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
 
 
 def _closed_message(item: UnansweredItem) -> str:
-    return f"item #{item.id} is already {item.status}; nothing sent"
+    return STAFF.cli.already_closed.format(item=item.id, status=item.status)
 
 
 def _detail(config: Config, exc: Exception) -> str:
@@ -236,14 +241,11 @@ def _messenger(config: Config) -> Messenger:
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
     reply = " ".join(args.text).strip()
     if not config.telegram.token:
-        raise _Usage(
-            "no Telegram bot token configured (telegram.token in config.yaml or TELEGRAM_BOT_TOKEN); "
-            "the reply can only reach the investor through the bot, so nothing was sent"
-        )
+        raise _Usage(STAFF.cli.not_configured)
     prepared = await desk.prepare_reply(store, args.id, reply)
     item = prepared.item
     if prepared.outcome is Outcome.NOT_FOUND or item is None:
-        _err(f"no item #{args.id}")
+        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     if prepared.outcome is Outcome.INVALID:
         raise _Usage(prepared.detail)
@@ -251,10 +253,7 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
         _err(_closed_message(item))
         return EXIT_PROBLEMS
     if prepared.outcome is Outcome.FORGOTTEN:
-        _err(
-            f"item #{item.id} has no chat to reply to (the investor deleted their data with /forget); "
-            "dismiss it, or answer it in the knowledge base"
-        )
+        _err(STAFF.cli.forgotten.format(item=item.id))
         return EXIT_PROBLEMS
     try:
         async with _messenger(config) as messenger:
@@ -262,21 +261,21 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
                 store, messenger, prepared, reply, args.by, clean=RedactSecrets(config_secrets(config)).clean
             )
             if done.outcome is Outcome.BLOCKED:
-                _err(f"the investor has blocked the bot; the reply was not delivered, #{item.id} stays open")
+                _err(STAFF.cli.blocked.format(item=item.id))
                 return EXIT_PROBLEMS
             if done.outcome is Outcome.REFUSED:  # shown by `show` and to staff: never the token
-                _err(f"Telegram refused the reply ({done.detail}); #{item.id} stays open")
+                _err(STAFF.cli.refused.format(detail=done.detail, item=item.id))
                 return EXIT_PROBLEMS
             if done.outcome is Outcome.CLOSED_MEANWHILE:
                 # Someone closed it in Telegram while we were sending: the investor got both replies.
-                _err(f"#{item.id} was closed by someone else meanwhile; the reply was still delivered")
+                _err(STAFF.cli.closed_meanwhile.format(item=item.id))
                 return EXIT_PROBLEMS
-            print(f"Reply delivered; #{item.id} marked answered.")
+            print(STAFF.cli.delivered.format(item=item.id))
             await _confirm_in_staff_chat(config, store, messenger, item.id, reply, args.by)
     except CredentialsRefused as exc:
-        raise _Usage(f"Telegram refused the bot token ({_detail(config, exc)}); nothing was sent") from None
+        raise _Usage(STAFF.cli.credentials_refused.format(detail=_detail(config, exc))) from None
     except Unreachable as exc:  # the connection itself (getMe while starting up)
-        _err(f"could not reach Telegram ({_detail(config, exc)}); nothing was sent and #{item.id} stays open")
+        _err(STAFF.cli.unreachable.format(detail=_detail(config, exc), item=item.id))
         return EXIT_PROBLEMS
     return EXIT_OK
 
@@ -299,18 +298,18 @@ async def _confirm_in_staff_chat(
     try:
         await messenger.send(chat_id, text, reply_to=post)
     except DeliveryError as exc:
-        _err(f"warning: could not confirm in the staff chat: {_detail(config, exc)}")
+        _err(STAFF.cli.confirm_failed.format(detail=_detail(config, exc)))
 
 
 async def _dismiss(config: Config, args: argparse.Namespace, store: Store) -> int:
     item = await store.get_unanswered(args.id)
     if item is None:
-        _err(f"no item #{args.id}")
+        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     if item.status != "new" or not await store.dismiss_unanswered(item.id, by=args.by, only_open=True):
-        _err(f"item #{item.id} is already closed")
+        _err(STAFF.cli.not_open.format(item=item.id))
         return EXIT_PROBLEMS
-    print(f"#{item.id} dismissed.")
+    print(STAFF.cli.dismissed.format(item=item.id))
     return EXIT_OK
 
 
@@ -339,7 +338,7 @@ async def _export(config: Config, args: argparse.Namespace, store: Store) -> int
             _err(f"{args.output}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
     where = f" to {args.output}" if args.output else ""
-    print(f"exported {count} question(s){where}", file=sys.stderr)
+    print(STAFF.cli.exported.format(count=count, where=where), file=sys.stderr)
     return EXIT_OK
 
 

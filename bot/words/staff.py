@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from bot.words.types import StaffWords
+from bot.words.types import CliWords, StaffWords
 
 STAFF = StaffWords(
     post_titles=MappingProxyType(
@@ -97,4 +97,29 @@ STAFF = StaffWords(
     faq_changed="faq/ changed on disk. ",
     cli_answered="✅ #{item} answered from the command line{who}:",
     cli_answered_by=" by {by}",
+    cli=CliWords(
+        no_open="No open questions.",
+        page_heading="{items} open question(s) in {groups} group(s); page {page} of {pages}",
+        next_page="(next: etown-bot unanswered list --page {page})",
+        no_item="no item #{item}",
+        already_closed="item #{item} is already {status}; nothing sent",
+        not_configured=(
+            "no Telegram bot token configured (telegram.token in config.yaml or TELEGRAM_BOT_TOKEN); "
+            "the reply can only reach the investor through the bot, so nothing was sent"
+        ),
+        forgotten=(
+            "item #{item} has no chat to reply to (the investor deleted their data with /forget); "
+            "dismiss it, or answer it in the knowledge base"
+        ),
+        blocked="the investor has blocked the bot; the reply was not delivered, #{item} stays open",
+        refused="Telegram refused the reply ({detail}); #{item} stays open",
+        closed_meanwhile="#{item} was closed by someone else meanwhile; the reply was still delivered",
+        delivered="Reply delivered; #{item} marked answered.",
+        credentials_refused="Telegram refused the bot token ({detail}); nothing was sent",
+        unreachable="could not reach Telegram ({detail}); nothing was sent and #{item} stays open",
+        confirm_failed="warning: could not confirm in the staff chat: {detail}",
+        not_open="item #{item} is already closed",
+        dismissed="#{item} dismissed.",
+        exported="exported {count} question(s){where}",
+    ),
 )

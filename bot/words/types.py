@@ -79,6 +79,29 @@ class Words:
 
 
 @dataclass(frozen=True)
+class CliWords:
+    """What ``etown-bot unanswered ...`` says to staff on the command line, plain text."""
+
+    no_open: str
+    page_heading: str
+    next_page: str
+    no_item: str
+    already_closed: str
+    not_configured: str
+    forgotten: str
+    blocked: str
+    refused: str
+    closed_meanwhile: str
+    delivered: str
+    credentials_refused: str
+    unreachable: str
+    confirm_failed: str
+    not_open: str
+    dismissed: str
+    exported: str
+
+
+@dataclass(frozen=True)
 class StaffWords:
     """What staff read: in Telegram (``*_html`` are HTML templates, the rest plain text) and on the
     command line (``cli_*``)."""
@@ -149,3 +172,4 @@ class StaffWords:
     # the command line's note in the staff chat
     cli_answered: str
     cli_answered_by: str
+    cli: CliWords
