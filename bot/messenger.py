@@ -1,14 +1,16 @@
 """What the core needs to send a message, without knowing it is Telegram (handlers/messenger.py is the
 Telegram implementation; the command line gets one from the composition root).
 
-Texts are Telegram-style HTML (``<b>``, ``<i>``, ``<blockquote>``, escaped text): the core already
-renders answers that way for every front end that shows them.
+``send`` takes Telegram-style HTML (``<b>``, ``<i>``, ``<blockquote>``, escaped text), built by the
+front end that sends; ``send_reply`` takes a staff reply as the core's plain data and lays it out itself.
 """
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Protocol
+
+from bot.staff.reply import InvestorReply
 
 
 class DeliveryError(Exception):
@@ -37,6 +39,11 @@ class Messenger(Protocol):
     async def send(self, chat_id: int, html: str, *, reply_to: int | None = None) -> int:
         """Send ``html`` to ``chat_id`` (as a reply to message ``reply_to`` if given, when it still exists);
         returns the new message's id. Raises a ``DeliveryError``."""
+        ...
+
+    async def send_reply(self, chat_id: int, reply: InvestorReply) -> int:
+        """Send a staff reply to the investor's chat, in the messenger's own markup; returns the message id.
+        Raises a ``DeliveryError``."""
         ...
 
     async def __aenter__(self) -> Messenger: ...

@@ -14,43 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.knowledge.model import LANGS, PLACEHOLDER_RE, Entry, Figure, KnowledgeBase, Source
-
-_QUALIFIER = {
-    "en": {
-        "exact": "{}",
-        "more_than": "more than {}",
-        "nearly": "nearly {}",
-        "about": "about {}",
-        "up_to": "up to {}",
-        "at_least": "at least {}",
-    },
-    "zh": {
-        "exact": "{}",
-        "more_than": "超过{}",
-        "nearly": "近{}",
-        "about": "约{}",
-        "up_to": "最高{}",
-        "at_least": "至少{}",
-    },
-}
-_LABELS = {
-    "en": {
-        "source": "Source",
-        "sources": "Sources",
-        "published": "published",
-        "unverified": "from a reprint, not yet verified by staff",
-        "earlier": "Earlier figures",
-        "fallback": "(No answer in English yet; here is the Chinese one.)",
-    },
-    "zh": {
-        "source": "来源",
-        "sources": "来源",
-        "published": "发布于",
-        "unverified": "转载来源，工作人员尚未核实",
-        "earlier": "此前数据",
-        "fallback": "（暂无中文答案，以下为英文答案。）",
-    },
-}
+from bot.words import words
 
 
 @dataclass(frozen=True)
@@ -102,7 +66,7 @@ def figure_text(figure: Figure, lang: str) -> str:
     else:
         number = format_number(figure.value, "en")
         text = number if not unit.en else f"{number}{'' if unit.attached else ' '}{unit.en}"
-    return _QUALIFIER[lang][figure.qualifier].format(text)
+    return words(lang).answer.qualifiers[figure.qualifier].format(text)
 
 
 def _period(figure: Figure, lang: str) -> str:
@@ -154,7 +118,7 @@ def _render_fact(entry: Entry, lang: str) -> Answer:
     figure = entry.figure
     assert figure is not None
     text_lang, metric = _pick(entry.metric, lang)
-    labels = _LABELS[text_lang]
+    labels = words(text_lang).answer
     colon = "：" if text_lang == "zh" else ": "
     parts = [
         f"{metric}（{_period(figure, text_lang)}）" if text_lang == "zh" else f"{metric} ({_period(figure, text_lang)})"
@@ -170,39 +134,39 @@ def _render_fact(entry: Entry, lang: str) -> Answer:
             older.append(_with_period(figure_text(item, text_lang), _period(item, text_lang), text_lang))
             sources.append(_source_line(item.source, item.verified))
         separator = "；" if text_lang == "zh" else "; "
-        parts.append(f"{labels['earlier']}{colon}{separator.join(older)}{'。' if text_lang == 'zh' else '.'}")
+        parts.append(f"{labels.earlier}{colon}{separator.join(older)}{'。' if text_lang == 'zh' else '.'}")
     joiner = "" if text_lang == "zh" else " "
     return Answer(entry.id, text_lang, lang, entry.headline(text_lang), joiner.join(parts), _dedupe(sources))
 
 
 def _source_text(line: SourceLine, lang: str) -> str:
-    labels = _LABELS[lang]
-    flag = f" ({labels['unverified']})" if not line.verified else ""
-    return f"{line.title}, {labels['published']} {line.published}{flag}"
+    labels = words(lang).answer
+    flag = f" ({labels.unverified})" if not line.verified else ""
+    return f"{line.title}, {labels.published} {line.published}{flag}"
 
 
 def format_text(answer: Answer) -> str:
     """Plain text for the console: body, then one line per source with its date and URL."""
-    labels = _LABELS[answer.requested_lang]
+    labels = words(answer.requested_lang).answer
     lines = []
     if answer.fallback:
-        lines.append(labels["fallback"])
+        lines.append(labels.fallback)
     lines.append(answer.body)
     for source in answer.sources:
-        lines.append(f"{labels['source']}: {_source_text(source, answer.requested_lang)} <{source.url}>")
+        lines.append(f"{labels.source}: {_source_text(source, answer.requested_lang)} <{source.url}>")
     return "\n".join(lines)
 
 
 def format_html(answer: Answer) -> str:
     """Telegram HTML: every text from the knowledge base escaped, sources as links."""
-    labels = _LABELS[answer.requested_lang]
+    labels = words(answer.requested_lang).answer
     lines = []
     if answer.fallback:
-        lines.append(f"<i>{html.escape(labels['fallback'])}</i>")
+        lines.append(f"<i>{html.escape(labels.fallback)}</i>")
     lines.append(f"<b>{html.escape(answer.title)}</b>")
     lines.append(html.escape(answer.body))
     if answer.sources:
-        label = labels["sources"] if len(answer.sources) > 1 else labels["source"]
+        label = labels.sources if len(answer.sources) > 1 else labels.source
         links = [
             f'<a href="{html.escape(s.url, quote=True)}">{html.escape(_source_text(s, answer.requested_lang))}</a>'
             for s in answer.sources

@@ -22,13 +22,10 @@ from telegram.ext import CommandHandler
 
 from bot.assistant import Knowledge
 from bot.knowledge.model import KnowledgeBase, LoadResult
-from bot.staff import (
-    collect_stats,
-    export_csv_bytes,
-    format_stats,
-    parse_day,
-    render_chart,
-)
+from bot.staff.chart import render_chart
+from bot.staff.export import export_csv_bytes, parse_day
+from bot.staff.stats import collect_stats, format_stats
+from bot.words import STAFF
 from handlers.context import AnyApplication, Context, Services, is_private, services
 from handlers.queue_page import unanswered_page
 from handlers.staff import deliver_reply, is_admin, refuse, staff_name
@@ -36,25 +33,12 @@ from handlers.ui import button_text, split_html
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = [
-    ("unanswered", "Open questions, grouped"),
-    ("answer", "ID text: reply to an investor"),
-    ("dismiss", "ID: close a question without reply"),
-    ("stats", "Usage figures and a 30-day chart"),
-    ("export", "[from] [to]: the question log as CSV"),
-    ("reload", "Reload faq/ (validated)"),
-]
 MAX_ERRORS_SHOWN = 20
 FaqSignature = tuple[tuple[str, int, int], ...]  # (name, size, mtime in ns) of each faq/*.yaml
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger one overflows in the driver
 # ASCII digits only: str.isdigit() and int() also take "²" and full-width "１２".
 _NUMBER = re.compile(r"#?([0-9]{1,19})")
-USAGE = {
-    "unanswered": "Usage: /unanswered [PAGE]",
-    "answer": "Usage: /answer ID your reply to the investor",
-    "dismiss": "Usage: /dismiss ID",
-    "export": "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]",
-}
+USAGE = STAFF.usage
 
 
 def parse_id(text: str) -> int | None:
@@ -124,7 +108,11 @@ async def dismiss_command(update: Update, context: Context, svc: Services) -> No
         return
     done = await svc.store.dismiss_unanswered(item_id, user.id, only_open=True)
     await message.reply_text(
-        html.escape(f"#{item_id} dismissed by {staff_name(user)}." if done else f"#{item_id} is not an open question.")
+        html.escape(
+            STAFF.dismissed_by.format(item=item_id, name=staff_name(user))
+            if done
+            else STAFF.not_an_open_question.format(item=item_id)
+        )
     )
 
 
@@ -135,7 +123,7 @@ async def stats_command(update: Update, context: Context, svc: Services) -> None
     summary = await collect_stats(svc.store, normalizer=svc.knowledge.matcher.normalizer)
     await message.reply_text(f"<pre>{html.escape(format_stats(summary))}</pre>")
     chart = await asyncio.to_thread(render_chart, summary.daily)  # ~0.1 s of CPU: off the event loop
-    await message.reply_photo(InputFile(chart, filename="questions-30-days.png"), caption="Last 30 days (UTC)")
+    await message.reply_photo(InputFile(chart, filename="questions-30-days.png"), caption=STAFF.chart_caption)
 
 
 @admin_only
@@ -154,7 +142,7 @@ async def export_command(update: Update, context: Context, svc: Services) -> Non
         await message.reply_text(html.escape(f"{exc}. {USAGE['export']}"))
         return
     name = f"etown-questions-{first or 'start'}-to-{last or dt.date.today()}.csv"
-    await message.reply_document(InputFile(data, filename=name), caption="Question log (CSV, UTF-8)")
+    await message.reply_document(InputFile(data, filename=name), caption=STAFF.export_caption)
 
 
 # --- reloading the knowledge base
@@ -163,10 +151,10 @@ async def export_command(update: Update, context: Context, svc: Services) -> Non
 def describe_reload(old: KnowledgeBase | None, result: LoadResult) -> str:
     """What a reload did, for admins: the changes, or the file:line errors that kept the old version."""
     if result.kb is None:
-        lines = [f"❌ Reload refused: {len(result.errors)} error(s). Still answering from the last good version."]
+        lines = [STAFF.reload_refused.format(count=len(result.errors))]
         lines += [str(issue) for issue in result.errors[:MAX_ERRORS_SHOWN]]
         if len(result.errors) > MAX_ERRORS_SHOWN:
-            lines.append(f"... and {len(result.errors) - MAX_ERRORS_SHOWN} more (run etown-bot check)")
+            lines.append(STAFF.reload_more_errors.format(count=len(result.errors) - MAX_ERRORS_SHOWN))
         return "\n".join(lines)
     new = result.kb
     before = {e.id: dataclasses.replace(e, line=0) for e in old.entries.values()} if old is not None else {}
@@ -174,13 +162,13 @@ def describe_reload(old: KnowledgeBase | None, result: LoadResult) -> str:
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
     changed = sorted(i for i in set(before) & set(after) if before[i] != after[i])
-    lines = [f"✅ Knowledge base reloaded: {len(new.entries)} entries, {len(result.warnings)} warning(s)."]
+    lines = [STAFF.reloaded.format(entries=len(new.entries), warnings=len(result.warnings))]
     for label, ids in (("added", added), ("removed", removed), ("changed", changed)):
         if ids:
             shown = ", ".join(ids[:15]) + (f" (+{len(ids) - 15})" if len(ids) > 15 else "")
             lines.append(f"{label}: {shown}")
     if not (added or removed or changed):
-        lines.append("No entry changed.")
+        lines.append(STAFF.reload_unchanged)
     lines += [str(issue) for issue in result.warnings[:5]]
     return "\n".join(lines)
 
@@ -202,10 +190,7 @@ def _reload(knowledge: Knowledge) -> tuple[FaqSignature, str]:
     except Exception as exc:  # whatever broke, investors keep the last good version
         log.exception("faq/ reload failed; still answering from the last good version")
         reason = button_text(f"{type(exc).__name__}: {exc}", 300)
-        return signature, (
-            f"❌ Reload failed ({reason}). Still answering from the last good version; "
-            "details are in the bot's log, and etown-bot check shows what it finds."
-        )
+        return signature, STAFF.reload_failed.format(reason=reason)
 
 
 async def reload_knowledge(svc: Services) -> str:
@@ -250,7 +235,7 @@ async def watch_faq(context: Context) -> None:
     targets = [svc.config.staff.chat_id] if svc.config.staff.chat_id is not None else list(svc.config.staff.admins)
     for chat_id in targets:
         try:
-            for chunk in split_html(html.escape("faq/ changed on disk. " + report)):
+            for chunk in split_html(html.escape(STAFF.faq_changed + report)):
                 await context.bot.send_message(chat_id, chunk)
         except Exception:  # one unreachable admin must not stop the others hearing about it
             log.exception("could not tell chat %s about a reload", chat_id)

@@ -29,6 +29,7 @@ from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.ratelimit import FloodGuard
 from bot.redact import RedactSecrets, protect_logs
 from bot.store import Store, StoreError
+from bot.words import STAFF, words
 from handlers import (
     admin,
     errors,
@@ -98,23 +99,6 @@ POOL_TIMEOUT_S = 10.0
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
-PUBLIC_COMMANDS: dict[str, list[tuple[str, str]]] = {
-    "en": [
-        ("start", "What this bot answers, by topic"),
-        ("topics", "Browse questions by topic"),
-        ("lang", "English / 中文"),
-        ("help", "How to ask"),
-        ("forget", "Delete my questions and data"),
-    ],
-    "zh": [
-        ("start", "介绍与主题"),
-        ("topics", "按主题浏览问题"),
-        ("lang", "切换语言 English / 中文"),
-        ("help", "使用说明"),
-        ("forget", "删除我的提问和数据"),
-    ],
-}
-
 
 class SetupError(Exception):
     """The bot cannot start; the message is one line for the operator, ``exit_code`` for the shell."""
@@ -145,7 +129,7 @@ def check_telegram_config(config: Config) -> None:
 
 
 def bot_commands(lang: str) -> list[BotCommand]:
-    return [BotCommand(name, description) for name, description in PUBLIC_COMMANDS[lang]]
+    return [BotCommand(name, description) for name, description in words(lang).commands]
 
 
 class Lifecycle:
@@ -267,7 +251,7 @@ async def _post_init(app: AnyApplication) -> None:
         await app.bot.set_my_commands(bot_commands("en"))
         await app.bot.set_my_commands(bot_commands("zh"), language_code="zh")
         # Admins see their commands only in their own chats and the staff chat, never in the public menu.
-        admin_menu = bot_commands("en") + [BotCommand(name, text) for name, text in admin.ADMIN_COMMANDS]
+        admin_menu = bot_commands("en") + [BotCommand(name, text) for name, text in STAFF.admin_commands]
         staff = svc.config.staff
         for chat_id in (*staff.admins, *((staff.chat_id,) if staff.chat_id is not None else ())):
             await app.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(chat_id))

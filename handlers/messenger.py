@@ -9,6 +9,8 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 
 from bot.messenger import Blocked, CredentialsRefused, Refused, Unreachable
+from bot.staff.reply import InvestorReply
+from handlers.staff_posts import investor_reply_html
 
 
 class TelegramMessenger:
@@ -54,3 +56,6 @@ class TelegramMessenger:
         except TelegramError as exc:
             raise Refused(str(exc)) from None
         return message.message_id
+
+    async def send_reply(self, chat_id: int, reply: InvestorReply) -> int:
+        return await self.send(chat_id, investor_reply_html(reply))

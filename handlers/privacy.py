@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import sqlite3
 
@@ -9,28 +10,14 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
-from bot.staff import staff_post_for_item
+from bot.staff.posts import staff_post_for_item
+from bot.words import STAFF
 from handlers.context import AnyApplication, Context, services
 from handlers.flood import update_flood
-from handlers.ui import reply_html
+from handlers.staff_posts import post_html
+from handlers.ui import reply_html, say
 
 log = logging.getLogger(__name__)
-
-TEXTS = {
-    "en": (
-        "Done: I deleted {questions} question(s), {feedback} rating(s) and your language setting. "
-        "{anonymised} question(s) still waiting for staff keep their text but no longer say who asked, "
-        "so staff cannot reply to them."
-    ),
-    "zh": (
-        "已删除：{questions}个问题、{feedback}条评价和您的语言设置。"
-        "仍在等待工作人员处理的{anonymised}个问题保留文字，但不再记录提问人，工作人员将无法回复。"
-    ),
-}
-FAILED = {
-    "en": "Sorry, I couldn't delete your data just now. Please try again in a few minutes.",
-    "zh": "抱歉，暂时无法删除您的数据，请过几分钟再试。",
-}
 
 
 async def forget(update: Update, context: Context) -> None:
@@ -40,14 +27,14 @@ async def forget(update: Update, context: Context) -> None:
     svc = services(context)
     lang = await svc.ui_lang(user)
     if svc.store is None:
-        await reply_html(message, FAILED[lang])
+        await reply_html(message, say(lang, "forget_failed"))
         return
     try:
         posts = await svc.store.staff_messages_for_user(user.id)
         counts = await svc.store.forget_user(user.id)
     except sqlite3.Error:
         log.exception("could not forget a user")
-        await reply_html(message, FAILED[lang])
+        await reply_html(message, say(lang, "forget_failed"))
         return
     await _anonymise_staff_posts(context, posts)
     svc.langs.pop(user.id, None)
@@ -56,7 +43,13 @@ async def forget(update: Update, context: Context) -> None:
     log.info("a user used /forget: %d row(s) removed or anonymised", counts.total)
     await reply_html(
         message,
-        TEXTS[lang].format(questions=counts.questions, feedback=counts.feedback, anonymised=counts.items_anonymised),
+        say(
+            lang,
+            "forget_done",
+            questions=counts.questions,
+            feedback=counts.feedback,
+            anonymised=counts.items_anonymised,
+        ),
     )
 
 
@@ -71,10 +64,10 @@ async def _anonymise_staff_posts(context: Context, posts: list[tuple[int, int, i
             post = await staff_post_for_item(svc.store, item_id, snapshot.kb, snapshot.matcher)
             if post is None:  # a closed item, deleted with the rest
                 await context.bot.edit_message_text(
-                    "(removed: the investor deleted their data)", chat_id=chat_id, message_id=message_id
+                    html.escape(STAFF.post_removed), chat_id=chat_id, message_id=message_id
                 )
             else:
-                await context.bot.edit_message_text(post.html, chat_id=chat_id, message_id=message_id)
+                await context.bot.edit_message_text(post_html(post), chat_id=chat_id, message_id=message_id)
         except TelegramError as exc:  # e.g. too old to edit: the database no longer links it to anyone
             log.info("could not anonymise staff post %s/%s: %s", chat_id, message_id, exc)
 

@@ -7,10 +7,11 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.staff import open_groups, paginate
+from bot.staff.queue import open_groups, paginate
+from bot.words import STAFF
 from handlers import callbacks
 from handlers.context import Services
-from handlers.ui import button_text
+from handlers.ui import button_text, fill_html
 
 
 async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -18,30 +19,41 @@ async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboard
     groups = await open_groups(svc.store, svc.knowledge.matcher.normalizer)
     shown = paginate(groups, page)
     if not shown.groups:
-        return "No open questions. 🎉", None
+        return html.escape(STAFF.queue_empty), None
     lines = [
-        f"<b>Open questions</b>: {shown.total_items} in {shown.total_groups} group(s), "
-        f"page {shown.number}/{shown.pages}"
+        fill_html(
+            STAFF.queue_heading_html,
+            items=shown.total_items,
+            groups=shown.total_groups,
+            page=shown.number,
+            pages=shown.pages,
+        )
     ]
     rows: list[list[InlineKeyboardButton]] = []
     for n, group in enumerate(shown.groups, 1 + (shown.number - 1) * 10):
         first = group.item_ids[0]
+        question = button_text(group.representative, 120)
         lines.append(
-            f"{n}. “{html.escape(button_text(group.representative, 120))}” · asked {group.count}× · "
-            f"newest {group.newest_day} · #{first}"
+            fill_html(
+                STAFF.queue_line_html, n=n, question=question, count=group.count, newest=group.newest_day, first=first
+            )
         )
         rows.append(
             [
-                InlineKeyboardButton(f"{n}. Open / answer #{first}", callback_data=callbacks.staff("o", first)),
-                InlineKeyboardButton(f"Dismiss ({group.count})", callback_data=callbacks.staff("g", first)),
+                InlineKeyboardButton(
+                    STAFF.button_open.format(n=n, first=first), callback_data=callbacks.staff("o", first)
+                ),
+                InlineKeyboardButton(
+                    STAFF.button_dismiss_group.format(count=group.count), callback_data=callbacks.staff("g", first)
+                ),
             ]
         )
     nav = []
     if shown.number > 1:
-        nav.append(InlineKeyboardButton("« Newer", callback_data=callbacks.staff("u", shown.number - 1)))
+        nav.append(InlineKeyboardButton(STAFF.button_newer, callback_data=callbacks.staff("u", shown.number - 1)))
     if shown.number < shown.pages:
-        nav.append(InlineKeyboardButton("Older »", callback_data=callbacks.staff("u", shown.number + 1)))
+        nav.append(InlineKeyboardButton(STAFF.button_older, callback_data=callbacks.staff("u", shown.number + 1)))
     if nav:
         rows.append(nav)
-    lines.append("Open a question to see its details; reply to it to answer the investor.")
+    lines.append(html.escape(STAFF.queue_hint))
     return "\n".join(lines), InlineKeyboardMarkup(rows)

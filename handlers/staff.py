@@ -16,27 +16,23 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot import desk
-from bot.desk import Outcome
 from bot.render import format_html
-from bot.staff import (
-    PostReason,
-    format_utc,
-    investor_reply_header,
-    open_groups,
-    shorten_utf16,
-    staff_post_for_item,
-)
+from bot.staff import desk
+from bot.staff.desk import Outcome
+from bot.staff.display import format_utc, shorten_utf16
+from bot.staff.posts import PostReason, staff_post_for_item
+from bot.staff.queue import open_groups
+from bot.staff.reply import reply_header
 from bot.store import utcnow
+from bot.words import STAFF
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, services, services_of
 from handlers.messenger import TelegramMessenger
 from handlers.queue_page import unanswered_page
-from handlers.ui import MAX_MESSAGE, button_text, split_html, truncate_html, visible_len
+from handlers.staff_posts import post_html, reply_header_html
+from handlers.ui import MAX_MESSAGE, button_text, fill_html, split_html, truncate_html, visible_len
 
 log = logging.getLogger(__name__)
-
-NOT_AVAILABLE = "This command is not available."
 
 
 def is_admin(svc: Services, user: User | None) -> bool:
@@ -48,9 +44,9 @@ def staff_name(user: User) -> str:
 
 
 def post_markup(item_id: int, best_entry: str | None) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton("Dismiss", callback_data=callbacks.staff("d", item_id))]
+    row = [InlineKeyboardButton(STAFF.button_dismiss, callback_data=callbacks.staff("d", item_id))]
     if best_entry:
-        label = button_text(f"Answer with {best_entry} + add phrasing", 60)
+        label = button_text(STAFF.button_answer_with.format(entry=best_entry), 60)
         row.append(InlineKeyboardButton(label, callback_data=callbacks.staff("p", item_id, best_entry)))
     return InlineKeyboardMarkup([row])
 
@@ -64,7 +60,7 @@ async def post_item(bot: Bot, svc: Services, chat_id: int, item_id: int, reason:
     if post is None:
         return False
     best = post.best.entry_id if post.best is not None else None
-    message = await bot.send_message(chat_id, post.html, reply_markup=post_markup(item_id, best))
+    message = await bot.send_message(chat_id, post_html(post), reply_markup=post_markup(item_id, best))
     await svc.store.link_staff_message(chat_id, message.message_id, item_id)
     if chat_id > 0:  # a private chat: an admin opened the item there
         svc.private_staff_posts.add((chat_id, message.message_id))
@@ -80,22 +76,22 @@ async def deliver_reply(bot: Bot, svc: Services, item_id: int, reply: str, by: U
     prepared = await desk.prepare_reply(svc.store, item_id, reply)
     item = prepared.item
     if prepared.outcome is Outcome.NOT_FOUND or item is None:
-        return f"There is no queued question #{item_id}."
+        return STAFF.no_item.format(item=item_id)
     if prepared.outcome is Outcome.ALREADY_CLOSED:
-        when = format_utc(item.replied_at) if item.replied_at else "earlier"
-        return f"#{item_id} is already {item.status} ({when}); nothing sent."
+        when = format_utc(item.replied_at) if item.replied_at else STAFF.earlier
+        return STAFF.already_closed.format(item=item_id, status=item.status, when=when)
     if prepared.outcome is Outcome.FORGOTTEN:
-        return f"#{item_id}: the investor deleted their data (/forget); the reply cannot be delivered."
+        return STAFF.forgotten.format(item=item_id)
     if prepared.outcome is Outcome.INVALID:
-        return f"#{item_id}: {prepared.detail}; nothing sent."
+        return STAFF.invalid.format(item=item_id, detail=prepared.detail)
     done = await desk.send_reply(svc.store, TelegramMessenger(bot), prepared, reply, by.id)
     if done.outcome is Outcome.BLOCKED:
-        return f"#{item_id}: the investor has blocked the bot, so the reply was not delivered. The item stays open."
+        return STAFF.blocked.format(item=item_id)
     if done.outcome is Outcome.REFUSED:
-        return f"#{item_id}: Telegram refused the reply ({done.detail}). The item stays open."
+        return STAFF.refused.format(item=item_id, detail=done.detail)
     if done.outcome is Outcome.CLOSED_MEANWHILE:
-        return f"#{item_id}: delivered, but someone closed the item meanwhile."
-    return f"✓ #{item_id} answered by {staff_name(by)} at {format_utc(utcnow())}; the investor has the reply."
+        return STAFF.closed_meanwhile.format(item=item_id)
+    return STAFF.delivered.format(item=item_id, name=staff_name(by), time=format_utc(utcnow()))
 
 
 async def refuse(update: Update, what: str) -> None:
@@ -103,9 +99,9 @@ async def refuse(update: Update, what: str) -> None:
     user, chat = update.effective_user, update.effective_chat
     log.warning("refused %s for user %s in chat %s", what, user.id if user else None, chat.id if chat else None)
     if update.callback_query is not None:
-        await update.callback_query.answer(NOT_AVAILABLE)
+        await update.callback_query.answer(STAFF.not_available)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(html.escape(NOT_AVAILABLE))
+        await update.effective_message.reply_text(html.escape(STAFF.not_available))
 
 
 async def on_staff_reply(update: Update, context: Context) -> None:
@@ -166,21 +162,21 @@ async def on_staff_button(update: Update, context: Context) -> None:
         return
     action = callbacks.parse(query.data)
     if action is None or action.kind != "s" or svc.store is None:
-        await query.answer("This button has expired.")
+        await query.answer(STAFF.button_expired)
         return
     by = query.from_user
     if action.verb == "d":
         done = await svc.store.dismiss_unanswered(action.item, by.id, only_open=True)
-        await query.answer(f"#{action.item} dismissed." if done else f"#{action.item} was not open.")
+        await query.answer((STAFF.dismissed if done else STAFF.not_open).format(item=action.item))
         if done:
-            await _close_post(query, f"Dismissed by {staff_name(by)} at {format_utc(utcnow())}")
+            await _close_post(query, STAFF.dismissed_note.format(name=staff_name(by), time=format_utc(utcnow())))
     elif action.verb == "g":
         groups = await open_groups(svc.store, svc.knowledge.matcher.normalizer)
         group = next((g for g in groups if action.item in g.item_ids), None)
         count = 0
         for item_id in group.item_ids if group is not None else ():
             count += await svc.store.dismiss_unanswered(item_id, by.id, only_open=True)
-        await query.answer(f"{count} question(s) dismissed.")
+        await query.answer(STAFF.group_dismissed.format(count=count))
     elif action.verb == "p":
         await query.answer()
         await answer_with_entry(query, svc, context.bot, action.item, action.entry, by)
@@ -188,7 +184,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
         await query.answer()
         chat_id = query.message.chat.id if query.message is not None else by.id
         if not await post_item(context.bot, svc, chat_id, action.item):
-            await context.bot.send_message(chat_id, html.escape(f"There is no queued question #{action.item}."))
+            await context.bot.send_message(chat_id, html.escape(STAFF.no_item.format(item=action.item)))
     elif action.verb == "u":
         await query.answer()
         text, markup = await unanswered_page(svc, action.item)
@@ -198,7 +194,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
             except BadRequest as exc:
                 log.info("could not turn the page: %s", exc)
     else:
-        await query.answer("This button has expired.")
+        await query.answer(STAFF.button_expired)
 
 
 async def answer_with_entry(
@@ -210,30 +206,28 @@ async def answer_with_entry(
     item = await svc.store.get_unanswered(item_id)
     entry = svc.knowledge.kb.entries.get(entry_id)
     if item is None or item.status != "new" or entry is None:
-        await bot.send_message(chat_id, html.escape(f"#{item_id} is not open, or entry {entry_id} no longer exists."))
+        await bot.send_message(chat_id, html.escape(STAFF.entry_gone.format(item=item_id, entry=entry_id)))
         return
     answer = svc.assistant.answer(entry_id, item.lang)
     if item.chat_id is None or answer is None:
-        await bot.send_message(chat_id, html.escape(f"#{item_id}: the investor deleted their data; nothing sent."))
+        await bot.send_message(chat_id, html.escape(STAFF.entry_forgotten.format(item=item_id)))
         return
     try:
-        for chunk in split_html(f"{investor_reply_header(item.text, item.lang)}\n{format_html(answer)}"):
+        for chunk in split_html(f"{reply_header_html(reply_header(item.text, item.lang))}\n{format_html(answer)}"):
             await bot.send_message(item.chat_id, chunk)
     except Forbidden:
-        await svc.store.note_delivery_failed(item_id, "the investor has blocked the bot")
-        await bot.send_message(chat_id, f"#{item_id}: the investor has blocked the bot; the item stays open.")
+        await svc.store.note_delivery_failed(item_id, STAFF.blocked_note)
+        await bot.send_message(chat_id, html.escape(STAFF.entry_blocked.format(item=item_id)))
         return
     await svc.store.answer_unanswered(item_id, f"[answered with entry {entry_id}]", by.id, only_open=True)
     lang = "zh" if item.lang == "zh" else "en"
-    snippet = (
-        f"# {entry.file}, entry '{entry_id}' (line {entry.line}): add under questions.{lang}:\n"
-        f"    - {_yaml_scalar(' '.join(item.text.split()))}"
+    snippet = STAFF.phrasing_snippet.format(
+        file=entry.file, entry=entry_id, line=entry.line, lang=lang, question=_yaml_scalar(" ".join(item.text.split()))
     )
-    await _close_post(query, f"Answered with {entry_id} by {staff_name(by)} at {format_utc(utcnow())}")
+    note = STAFF.answered_with_note.format(entry=entry_id, name=staff_name(by), time=format_utc(utcnow()))
+    await _close_post(query, note)
     await bot.send_message(
-        chat_id,
-        f"✓ #{item_id}: the investor has the answer of <code>{html.escape(entry_id)}</code>. "
-        f"To match this wording next time, add it to the knowledge base:\n<pre>{html.escape(snippet)}</pre>",
+        chat_id, fill_html(STAFF.answered_with_entry_html, item=item_id, entry=entry_id, snippet=snippet)
     )
 
 

@@ -25,11 +25,12 @@ from typing import cast
 
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
-from bot.staff import PostReason
+from bot.staff.posts import PostReason
 from bot.store import OutboxPost
+from bot.words import STAFF
 from handlers.context import SERVICES_KEY, AnyApplication, Services
 from handlers.staff import post_item
-from handlers.ui import button_text, split_html
+from handlers.ui import button_text, fill_html, split_html
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +152,7 @@ class StaffOutbox:
         assert store is not None
         ids = [post.id for post in posts]
         await store.set_post_state(ids, "sending", attempt=True)
-        lines = [
-            f"<b>{len(posts)} new item(s) for staff</b>, listed together (they arrived faster than one post each):"
-        ]
+        lines = [fill_html(STAFF.summary_heading_html, count=len(posts))]
         for post in posts:
             if post.item_id is None:
                 lines.append(f"• {html.escape(button_text(post.note or '', 200))}")
@@ -162,7 +161,7 @@ class StaffOutbox:
             if item is None:
                 continue
             lines.append(f"• #{item.id} ({item.lang}) “{html.escape(button_text(' '.join(item.text.split()), 120))}”")
-        lines.append("Open them with /unanswered (or /answer ID text).")
+        lines.append(html.escape(STAFF.summary_hint))
         try:
             for chunk in split_html("\n".join(lines)):
                 await self.app.bot.send_message(chat_id, chunk)

@@ -207,7 +207,7 @@ async def test_replayed_garbage_is_quarantined_not_fatal(tmp_path: Path, update:
 
 
 async def test_stats_count_undelivered_replies_and_quarantined_updates(tmp_path: Path) -> None:
-    from bot.staff import collect_stats, format_stats, stats_dict
+    from bot.staff.stats import collect_stats, format_stats, stats_dict
 
     store = await Store.open(tmp_path / "log.sqlite3")
     try:

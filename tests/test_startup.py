@@ -38,7 +38,7 @@ def test_help_imports_no_heavy_library() -> None:
 @pytest.mark.parametrize("text", ["office rents near the subway?", "经开区有没有细胞治疗补贴？"])
 def test_grouping_questions_needs_neither_scikit_learn_nor_word_frequencies(text: str) -> None:
     code = (
-        "from bot.assistant import load_normalizer\nfrom bot.staff import group_items\n"
+        "from bot.assistant import load_normalizer\nfrom bot.staff.queue import group_items\n"
         f"from pathlib import Path\nload_normalizer(Path({str(MINI_KB)!r})).segmented({text!r})"
     )
     # jieba is loaded for Chinese text only.

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from handlers.ui import button_text, say, split_html, truncate_html, utf16_len, visible_len
+from bot.staff.display import utf16_len
+from handlers.ui import button_text, say, split_html, truncate_html, visible_len
 from tests.botapi_server import ApiError, parse_html
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import html
 import json
 import logging
 import os
@@ -20,15 +19,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot import desk, staff
 from bot.assistant import Knowledge, KnowledgeBaseInvalid, load_normalizer
 from bot.config import Config
-from bot.desk import Outcome
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.matching.text import Normalizer
 from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreachable
 from bot.redact import RedactSecrets, config_secrets
+from bot.staff import chart, desk, display, export, queue, stats, suggest
+from bot.staff.desk import Outcome
 from bot.store import Store, StoreError, UnansweredItem
+from bot.words import STAFF
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class _Usage(Exception):
 
 def _day(text: str) -> dt.date:
     try:
-        return staff.parse_day(text)
+        return export.parse_day(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -60,7 +60,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     listing = actions.add_parser("list", help="open questions grouped by similarity")
     listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
-    listing.add_argument("--per-page", type=int, default=staff.GROUPS_PER_PAGE, help=argparse.SUPPRESS)
+    listing.add_argument("--per-page", type=int, default=queue.GROUPS_PER_PAGE, help=argparse.SUPPRESS)
     _faq_option(listing)
 
     show = actions.add_parser("show", help="one item with who asked and the nearest entries")
@@ -167,12 +167,16 @@ def _normalizer(config: Config) -> Normalizer:
 async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
     if args.page < 1 or args.per_page < 1:
         raise _Usage("--page must be 1 or more")
-    groups = await staff.open_groups(store, _normalizer(config))
+    groups = await queue.open_groups(store, _normalizer(config))
     if not groups:
-        print("No open questions.")
+        print(STAFF.cli.no_open)
         return EXIT_OK
-    page = staff.paginate(groups, args.page, args.per_page)
-    print(f"{page.total_items} open question(s) in {page.total_groups} group(s); page {page.number} of {page.pages}")
+    page = queue.paginate(groups, args.page, args.per_page)
+    print(
+        STAFF.cli.page_heading.format(
+            items=page.total_items, groups=page.total_groups, page=page.number, pages=page.pages
+        )
+    )
     print(f"{'asked':>5}  {'newest':<10}  {'items':<24}  question")
     for group in page.groups:
         ids = " ".join(f"#{i}" for i in group.item_ids[:MAX_LISTED_IDS])
@@ -180,18 +184,18 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
             ids += f" +{group.count - MAX_LISTED_IDS}"
         print(f"{group.count:>5}  {group.newest_day:<10}  {ids:<24}  {group.representative[:200]}")
     if page.number < page.pages:
-        print(f"(next: etown-bot unanswered list --page {page.number + 1})")
+        print(STAFF.cli.next_page.format(page=page.number + 1))
     return EXIT_OK
 
 
 async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
     item = await store.get_unanswered(args.id)
     if item is None:
-        _err(f"no item #{args.id}")
+        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     profile = await store.get_user(item.user_id) if item.user_id is not None else None
-    print(f"#{item.id}  {item.status}  asked {staff.format_utc(item.created_at)}")
-    print(f"From: {staff.describe_user(item.user_id, profile)}")
+    print(f"#{item.id}  {item.status}  asked {display.format_utc(item.created_at)}")
+    print(f"From: {display.describe_user(item.user_id, profile)}")
     print(f"Language: {item.lang}")
     print("Question:")
     print("  " + "\n  ".join(item.text.splitlines() or [""]))
@@ -200,18 +204,18 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
     except KnowledgeBaseInvalid as exc:
         _err(f"{exc}; nearest entries not shown")
     else:
-        nearest = staff.nearest_entries(item.text, knowledge.kb, knowledge.matcher, item.lang)
+        nearest = suggest.nearest_entries(item.text, knowledge.kb, knowledge.matcher, item.lang)
         print("Nearest entries:" if nearest else "Nearest entries: none")
         for n, candidate in enumerate(nearest, 1):
             print(f"  {n}. {candidate.entry_id}  {candidate.score:.2f}  {candidate.headline}")
     if item.status != "new":
         by = f" by {item.replied_by}" if item.replied_by is not None else ""
-        print(f"{item.status.capitalize()}{by} at {staff.format_utc(item.replied_at or '')}")
+        print(f"{item.status.capitalize()}{by} at {display.format_utc(item.replied_at or '')}")
     if item.reply:
         print("Reply:")
         print("  " + "\n  ".join(item.reply.splitlines()))
     if item.delivery_error and item.status == "new":
-        print(f"Last reply not delivered ({staff.format_utc(item.delivery_failed_at or '')}): {item.delivery_error}")
+        print(f"Last reply not delivered ({display.format_utc(item.delivery_failed_at or '')}): {item.delivery_error}")
     return EXIT_OK
 
 
@@ -219,7 +223,7 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
 
 
 def _closed_message(item: UnansweredItem) -> str:
-    return f"item #{item.id} is already {item.status}; nothing sent"
+    return STAFF.cli.already_closed.format(item=item.id, status=item.status)
 
 
 def _detail(config: Config, exc: Exception) -> str:
@@ -237,14 +241,11 @@ def _messenger(config: Config) -> Messenger:
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
     reply = " ".join(args.text).strip()
     if not config.telegram.token:
-        raise _Usage(
-            "no Telegram bot token configured (telegram.token in config.yaml or TELEGRAM_BOT_TOKEN); "
-            "the reply can only reach the investor through the bot, so nothing was sent"
-        )
+        raise _Usage(STAFF.cli.not_configured)
     prepared = await desk.prepare_reply(store, args.id, reply)
     item = prepared.item
     if prepared.outcome is Outcome.NOT_FOUND or item is None:
-        _err(f"no item #{args.id}")
+        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     if prepared.outcome is Outcome.INVALID:
         raise _Usage(prepared.detail)
@@ -252,10 +253,7 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
         _err(_closed_message(item))
         return EXIT_PROBLEMS
     if prepared.outcome is Outcome.FORGOTTEN:
-        _err(
-            f"item #{item.id} has no chat to reply to (the investor deleted their data with /forget); "
-            "dismiss it, or answer it in the knowledge base"
-        )
+        _err(STAFF.cli.forgotten.format(item=item.id))
         return EXIT_PROBLEMS
     try:
         async with _messenger(config) as messenger:
@@ -263,21 +261,21 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
                 store, messenger, prepared, reply, args.by, clean=RedactSecrets(config_secrets(config)).clean
             )
             if done.outcome is Outcome.BLOCKED:
-                _err(f"the investor has blocked the bot; the reply was not delivered, #{item.id} stays open")
+                _err(STAFF.cli.blocked.format(item=item.id))
                 return EXIT_PROBLEMS
             if done.outcome is Outcome.REFUSED:  # shown by `show` and to staff: never the token
-                _err(f"Telegram refused the reply ({done.detail}); #{item.id} stays open")
+                _err(STAFF.cli.refused.format(detail=done.detail, item=item.id))
                 return EXIT_PROBLEMS
             if done.outcome is Outcome.CLOSED_MEANWHILE:
                 # Someone closed it in Telegram while we were sending: the investor got both replies.
-                _err(f"#{item.id} was closed by someone else meanwhile; the reply was still delivered")
+                _err(STAFF.cli.closed_meanwhile.format(item=item.id))
                 return EXIT_PROBLEMS
-            print(f"Reply delivered; #{item.id} marked answered.")
+            print(STAFF.cli.delivered.format(item=item.id))
             await _confirm_in_staff_chat(config, store, messenger, item.id, reply, args.by)
     except CredentialsRefused as exc:
-        raise _Usage(f"Telegram refused the bot token ({_detail(config, exc)}); nothing was sent") from None
+        raise _Usage(STAFF.cli.credentials_refused.format(detail=_detail(config, exc))) from None
     except Unreachable as exc:  # the connection itself (getMe while starting up)
-        _err(f"could not reach Telegram ({_detail(config, exc)}); nothing was sent and #{item.id} stays open")
+        _err(STAFF.cli.unreachable.format(detail=_detail(config, exc), item=item.id))
         return EXIT_PROBLEMS
     return EXIT_OK
 
@@ -292,24 +290,26 @@ async def _confirm_in_staff_chat(
     chat_id = config.staff.chat_id
     if chat_id is None:
         return
+    # Telegram HTML is the handlers' to build; imported, like the messenger, only by the command that sends.
+    from handlers.staff_posts import answered_from_cli_html
+
     post = next((m for c, m in await store.staff_messages_for_item(item_id) if c == chat_id), None)
-    who = f" by {by}" if by is not None else ""
-    text = f"✅ #{item_id} answered from the command line{who}:\n<blockquote>{html.escape(reply)}</blockquote>"
+    text = answered_from_cli_html(item_id, reply, by)
     try:
         await messenger.send(chat_id, text, reply_to=post)
     except DeliveryError as exc:
-        _err(f"warning: could not confirm in the staff chat: {_detail(config, exc)}")
+        _err(STAFF.cli.confirm_failed.format(detail=_detail(config, exc)))
 
 
 async def _dismiss(config: Config, args: argparse.Namespace, store: Store) -> int:
     item = await store.get_unanswered(args.id)
     if item is None:
-        _err(f"no item #{args.id}")
+        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     if item.status != "new" or not await store.dismiss_unanswered(item.id, by=args.by, only_open=True):
-        _err(f"item #{item.id} is already closed")
+        _err(STAFF.cli.not_open.format(item=item.id))
         return EXIT_PROBLEMS
-    print(f"#{item.id} dismissed.")
+    print(STAFF.cli.dismissed.format(item=item.id))
     return EXIT_OK
 
 
@@ -324,40 +324,40 @@ def _open_private(path: Path) -> TextIO:
 
 async def _export(config: Config, args: argparse.Namespace, store: Store) -> int:
     try:
-        staff.day_bounds(args.first, args.last)
+        export.day_bounds(args.first, args.last)
     except ValueError as exc:
         raise _Usage(str(exc)) from None
     if args.output is None:
-        count = await staff.export_csv(store, sys.stdout, args.first, args.last)
+        count = await export.export_csv(store, sys.stdout, args.first, args.last)
         sys.stdout.flush()
     else:
         try:
             with _open_private(args.output) as out:
-                count = await staff.export_csv(store, out, args.first, args.last)
+                count = await export.export_csv(store, out, args.first, args.last)
         except OSError as exc:
             _err(f"{args.output}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
     where = f" to {args.output}" if args.output else ""
-    print(f"exported {count} question(s){where}", file=sys.stderr)
+    print(STAFF.cli.exported.format(count=count, where=where), file=sys.stderr)
     return EXIT_OK
 
 
 async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> int:
     knowledge = _knowledge(config)
-    groups = await staff.open_groups(store, knowledge.matcher.normalizer)
-    print(staff.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
+    groups = await queue.open_groups(store, knowledge.matcher.normalizer)
+    print(suggest.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
     return EXIT_OK
 
 
 async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
-    summary = await staff.collect_stats(store, normalizer=_normalizer(config))
+    summary = await stats.collect_stats(store, normalizer=_normalizer(config))
     if args.json:
-        print(json.dumps(staff.stats_dict(summary), ensure_ascii=False))
+        print(json.dumps(stats.stats_dict(summary), ensure_ascii=False))
     else:
-        print(staff.format_stats(summary))
+        print(stats.format_stats(summary))
     if args.chart is not None:
         try:
-            args.chart.write_bytes(staff.render_chart(summary.daily))
+            args.chart.write_bytes(chart.render_chart(summary.daily))
         except OSError as exc:
             _err(f"{args.chart}: {exc.strerror or exc}")
             return EXIT_PROBLEMS

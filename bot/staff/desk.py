@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.messenger import Blocked, Messenger, Refused, Unreachable
-from bot.staff import investor_reply_html
+from bot.staff.reply import InvestorReply, investor_reply
 from bot.store import Store, UnansweredItem
+from bot.words import STAFF
 
 
 class Outcome(enum.Enum):
@@ -35,12 +36,12 @@ class Delivery:
     outcome: Outcome
     item: UnansweredItem | None = None
     detail: str = ""
-    html: str = ""  # the message for the investor (set once the reply passed the checks)
+    message: InvestorReply | None = None  # for the investor (set once the reply passed the checks)
 
     @property
     def ready(self) -> bool:
         """Passed every check and not sent yet (``prepare_reply``'s success)."""
-        return self.outcome is Outcome.DELIVERED and bool(self.html) and self.item is not None
+        return self.outcome is Outcome.DELIVERED and self.message is not None and self.item is not None
 
 
 async def prepare_reply(store: Store, item_id: int, reply: str) -> Delivery:
@@ -53,10 +54,10 @@ async def prepare_reply(store: Store, item_id: int, reply: str) -> Delivery:
     if item.chat_id is None:
         return Delivery(Outcome.FORGOTTEN, item)
     try:
-        html = investor_reply_html(item.text, reply, item.lang)
+        message = investor_reply(item.text, reply, item.lang)
     except ValueError as exc:
         return Delivery(Outcome.INVALID, item, str(exc))
-    return Delivery(Outcome.DELIVERED, item, html=html)
+    return Delivery(Outcome.DELIVERED, item, message=message)
 
 
 async def send_reply(
@@ -71,11 +72,12 @@ async def send_reply(
     """Send a prepared reply and close its item; ``clean`` scrubs the messenger's words (secrets) before they
     are stored or shown."""
     item = prepared.item
-    assert prepared.ready and item is not None and item.chat_id is not None
+    message = prepared.message
+    assert prepared.ready and item is not None and item.chat_id is not None and message is not None
     try:
-        await messenger.send(item.chat_id, prepared.html)
+        await messenger.send_reply(item.chat_id, message)
     except Blocked:
-        await store.note_delivery_failed(item.id, "the investor has blocked the bot")
+        await store.note_delivery_failed(item.id, STAFF.blocked_note)
         return Delivery(Outcome.BLOCKED, item)
     except (Refused, Unreachable) as exc:
         detail = clean(str(exc))

@@ -1,0 +1,125 @@
+"""What the bot says to staff (in English): staff posts, the staff chat and the admin commands."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from bot.words.types import CliWords, StaffWords
+
+STAFF = StaffWords(
+    post_titles=MappingProxyType(
+        {
+            "unanswered": "Unanswered question",
+            "none_of_these": "No suggestion fitted (investor chose “None of these”)",
+            # The bot had an answer, but Telegram refused or lost the reply even after retries.
+            "undelivered": "Reply not delivered (Telegram error): please follow up",
+        }
+    ),
+    post_from="From: {who}",
+    post_language="Language: {lang} · {asked}",
+    post_nearest="Nearest entries:",
+    post_nearest_none="Nearest entries: none",
+    post_how_to_answer="Admins: reply to this message to answer the investor.",
+    more_characters="… ({count} more characters)",
+    identity_removed="identity removed (the investor used /forget)",
+    post_removed="(removed: the investor deleted their data)",
+    reply_empty="the reply is empty",
+    reply_too_long=(
+        "the reply is too long: Telegram counts {units} characters (an emoji counts 2), at most {limit} fit one message"
+    ),
+    blocked_note="the investor has blocked the bot",
+    not_available="This command is not available.",
+    button_expired="This button has expired.",
+    button_dismiss="Dismiss",
+    button_answer_with="Answer with {entry} + add phrasing",
+    no_item="There is no queued question #{item}.",
+    already_closed="#{item} is already {status} ({when}); nothing sent.",
+    earlier="earlier",
+    forgotten="#{item}: the investor deleted their data (/forget); the reply cannot be delivered.",
+    invalid="#{item}: {detail}; nothing sent.",
+    blocked="#{item}: the investor has blocked the bot, so the reply was not delivered. The item stays open.",
+    refused="#{item}: Telegram refused the reply ({detail}). The item stays open.",
+    closed_meanwhile="#{item}: delivered, but someone closed the item meanwhile.",
+    delivered="✓ #{item} answered by {name} at {time}; the investor has the reply.",
+    dismissed="#{item} dismissed.",
+    not_open="#{item} was not open.",
+    dismissed_note="Dismissed by {name} at {time}",
+    group_dismissed="{count} question(s) dismissed.",
+    entry_gone="#{item} is not open, or entry {entry} no longer exists.",
+    entry_forgotten="#{item}: the investor deleted their data; nothing sent.",
+    entry_blocked="#{item}: the investor has blocked the bot; the item stays open.",
+    answered_with_note="Answered with {entry} by {name} at {time}",
+    phrasing_snippet="# {file}, entry '{entry}' (line {line}): add under questions.{lang}:\n    - {question}",
+    answered_with_entry_html=(
+        "✓ #{item}: the investor has the answer of <code>{entry}</code>. "
+        "To match this wording next time, add it to the knowledge base:\n<pre>{snippet}</pre>"
+    ),
+    queue_empty="No open questions. 🎉",
+    queue_heading_html="<b>Open questions</b>: {items} in {groups} group(s), page {page}/{pages}",
+    queue_line_html="{n}. “{question}” · asked {count}× · newest {newest} · #{first}",
+    queue_hint="Open a question to see its details; reply to it to answer the investor.",
+    button_open="{n}. Open / answer #{first}",
+    button_dismiss_group="Dismiss ({count})",
+    button_newer="« Newer",
+    button_older="Older »",
+    summary_heading_html=(
+        "<b>{count} new item(s) for staff</b>, listed together (they arrived faster than one post each):"
+    ),
+    summary_hint="Open them with /unanswered (or /answer ID text).",
+    admin_commands=(
+        ("unanswered", "Open questions, grouped"),
+        ("answer", "ID text: reply to an investor"),
+        ("dismiss", "ID: close a question without reply"),
+        ("stats", "Usage figures and a 30-day chart"),
+        ("export", "[from] [to]: the question log as CSV"),
+        ("reload", "Reload faq/ (validated)"),
+    ),
+    usage=MappingProxyType(
+        {
+            "unanswered": "Usage: /unanswered [PAGE]",
+            "answer": "Usage: /answer ID your reply to the investor",
+            "dismiss": "Usage: /dismiss ID",
+            "export": "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]",
+        }
+    ),
+    dismissed_by="#{item} dismissed by {name}.",
+    not_an_open_question="#{item} is not an open question.",
+    chart_caption="Last 30 days (UTC)",
+    export_caption="Question log (CSV, UTF-8)",
+    reload_refused="❌ Reload refused: {count} error(s). Still answering from the last good version.",
+    reload_more_errors="... and {count} more (run etown-bot check)",
+    reloaded="✅ Knowledge base reloaded: {entries} entries, {warnings} warning(s).",
+    reload_unchanged="No entry changed.",
+    reload_failed=(
+        "❌ Reload failed ({reason}). Still answering from the last good version; "
+        "details are in the bot's log, and etown-bot check shows what it finds."
+    ),
+    faq_changed="faq/ changed on disk. ",
+    cli_answered="✅ #{item} answered from the command line{who}:",
+    cli_answered_by=" by {by}",
+    cli=CliWords(
+        no_open="No open questions.",
+        page_heading="{items} open question(s) in {groups} group(s); page {page} of {pages}",
+        next_page="(next: etown-bot unanswered list --page {page})",
+        no_item="no item #{item}",
+        already_closed="item #{item} is already {status}; nothing sent",
+        not_configured=(
+            "no Telegram bot token configured (telegram.token in config.yaml or TELEGRAM_BOT_TOKEN); "
+            "the reply can only reach the investor through the bot, so nothing was sent"
+        ),
+        forgotten=(
+            "item #{item} has no chat to reply to (the investor deleted their data with /forget); "
+            "dismiss it, or answer it in the knowledge base"
+        ),
+        blocked="the investor has blocked the bot; the reply was not delivered, #{item} stays open",
+        refused="Telegram refused the reply ({detail}); #{item} stays open",
+        closed_meanwhile="#{item} was closed by someone else meanwhile; the reply was still delivered",
+        delivered="Reply delivered; #{item} marked answered.",
+        credentials_refused="Telegram refused the bot token ({detail}); nothing was sent",
+        unreachable="could not reach Telegram ({detail}); nothing was sent and #{item} stays open",
+        confirm_failed="warning: could not confirm in the staff chat: {detail}",
+        not_open="item #{item} is already closed",
+        dismissed="#{item} dismissed.",
+        exported="exported {count} question(s){where}",
+    ),
+)

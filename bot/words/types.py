@@ -1,0 +1,175 @@
+"""The shape of the bot's words: one ``Words`` per language (bot/words/en.py, zh.py) and ``StaffWords``
+for the staff, who work in English (bot/words/staff.py).
+
+Templates name their fields (``{title}``); whoever fills one escapes what goes in when the text is HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ShellWords:
+    """The console chat (``etown-bot shell``), plain text."""
+
+    welcome: str
+    did_you_mean: str
+    none: str
+    pick: str
+    unanswered: str
+    queued: str
+    topics: str
+    lang: str
+    unknown: str
+    empty_topic: str
+    bye: str
+
+
+@dataclass(frozen=True)
+class AnswerWords:
+    """The labels around an answer (bot/render.py), plain text."""
+
+    qualifiers: Mapping[str, str]  # by Figure.qualifier: "about {}" around the figure's text
+    source: str
+    sources: str
+    published: str
+    unverified: str
+    earlier: str
+    fallback: str  # an answer shown in the other language
+
+
+@dataclass(frozen=True)
+class Words:
+    """What investors read in one language. Messages are Telegram HTML templates; button labels
+    (``back``, ``none_of_these``, ``helpful``, ``not_helpful``, ``related``) and ``commands`` are plain text."""
+
+    start: str
+    help: str
+    topics: str
+    topic_questions: str
+    back: str
+    lang_prompt: str
+    lang_set: str
+    lang_set_unsaved: str
+    did_you_mean: str
+    none_of_these: str
+    handed_over: str
+    already_handed_over: str
+    unanswered: str
+    not_logged: str
+    helpful: str
+    not_helpful: str
+    thanks_feedback: str
+    related: str
+    expired: str
+    slow_down: str
+    text_only: str
+    empty: str
+    unknown_command: str
+    error: str
+    forget_done: str  # /forget
+    forget_failed: str
+    reply_title: str  # above a staff reply (plain text)
+    reply_asked: str
+    commands: tuple[tuple[str, str], ...]  # the public command menu: (command, description)
+    answer: AnswerWords
+    shell: ShellWords
+
+
+@dataclass(frozen=True)
+class CliWords:
+    """What ``etown-bot unanswered ...`` says to staff on the command line, plain text."""
+
+    no_open: str
+    page_heading: str
+    next_page: str
+    no_item: str
+    already_closed: str
+    not_configured: str
+    forgotten: str
+    blocked: str
+    refused: str
+    closed_meanwhile: str
+    delivered: str
+    credentials_refused: str
+    unreachable: str
+    confirm_failed: str
+    not_open: str
+    dismissed: str
+    exported: str
+
+
+@dataclass(frozen=True)
+class StaffWords:
+    """What staff read: in Telegram (``*_html`` are HTML templates, the rest plain text) and on the
+    command line (``cli_*``)."""
+
+    # staff posts
+    post_titles: Mapping[str, str]  # by PostReason
+    post_from: str
+    post_language: str
+    post_nearest: str
+    post_nearest_none: str
+    post_how_to_answer: str
+    more_characters: str
+    identity_removed: str
+    post_removed: str  # a post whose item /forget deleted
+    # replies to investors
+    reply_empty: str
+    reply_too_long: str
+    blocked_note: str  # noted on an item whose reply the investor's block stopped
+    # the staff chat
+    not_available: str
+    button_expired: str
+    button_dismiss: str
+    button_answer_with: str
+    no_item: str
+    already_closed: str
+    earlier: str
+    forgotten: str
+    invalid: str
+    blocked: str
+    refused: str
+    closed_meanwhile: str
+    delivered: str
+    dismissed: str
+    not_open: str
+    dismissed_note: str
+    group_dismissed: str
+    entry_gone: str
+    entry_forgotten: str
+    entry_blocked: str
+    answered_with_note: str
+    phrasing_snippet: str
+    answered_with_entry_html: str
+    # the /unanswered pages
+    queue_empty: str
+    queue_heading_html: str
+    queue_line_html: str
+    queue_hint: str
+    button_open: str
+    button_dismiss_group: str
+    button_newer: str
+    button_older: str
+    # the outbox's summary of many waiting posts
+    summary_heading_html: str
+    summary_hint: str
+    # admin commands
+    admin_commands: tuple[tuple[str, str], ...]  # the admins' command menu: (command, description)
+    usage: Mapping[str, str]
+    dismissed_by: str
+    not_an_open_question: str
+    chart_caption: str
+    export_caption: str
+    reload_refused: str
+    reload_more_errors: str
+    reloaded: str
+    reload_unchanged: str
+    reload_failed: str
+    faq_changed: str
+    # the command line's note in the staff chat
+    cli_answered: str
+    cli_answered_by: str
+    cli: CliWords

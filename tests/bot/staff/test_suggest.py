@@ -1,0 +1,90 @@
+"""Nearest entries and the YAML suggestions for faq/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.knowledge.load import load_knowledge_base
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.matcher import Matcher
+from bot.staff import queue, suggest
+from tests.bot.staff.items import item
+from tests.conftest import TODAY
+
+
+def test_nearest_entries_are_the_top_three_best_first(mini_kb: KnowledgeBase, matcher: Matcher) -> None:
+    nearest = suggest.nearest_entries("how many biotech companies are in yizhuang", mini_kb, matcher)
+    assert 1 <= len(nearest) <= 3
+    assert nearest[0].entry_id == "companies"
+    assert nearest[0].headline == "How many biotech companies are in E-Town?"
+    assert [n.score for n in nearest] == sorted((n.score for n in nearest), reverse=True)
+    zh = suggest.nearest_entries("亦庄有多少生物企业", mini_kb, matcher)
+    assert zh[0].entry_id == "companies" and zh[0].headline == "亦庄有多少家生物医药企业？"
+    assert suggest.nearest_entries("", mini_kb, matcher) == ()
+
+
+def suggestion_groups(matcher: Matcher) -> list[queue.Group]:
+    items = [
+        item(1, "how many biotech firms are there in yizhuang now", "2026-11-20T10:00:00+00:00"),
+        item(2, "How many biotech companies are in E-Town?", "2026-11-20T11:00:00+00:00"),  # already a phrasing
+        item(3, "What are office rents in E-Town?", "2026-11-21T10:00:00+00:00"),
+        item(4, "what are the office rents in etown", "2026-11-22T10:00:00+00:00"),
+        item(5, "亦庄办公室租金多少: '引号' #", "2026-11-23T10:00:00+00:00", lang="zh"),
+    ]
+    return queue.group_items(items, matcher.normalizer)
+
+
+def test_suggest_yaml_round_trips_and_separates_phrasings_from_new_entries(
+    mini_kb: KnowledgeBase, matcher: Matcher
+) -> None:
+    text = suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.3)
+    data = yaml.safe_load(text)
+    assert set(data) == {"phrasings", "new_entries"}
+    assert data["phrasings"] == {"companies": {"en": ["how many biotech firms are there in yizhuang now"]}}
+    assert "companies (mini_kb/entries.yaml:1)" in text or "companies (entries.yaml:1)" in text
+    new = {e["id"]: e for e in data["new_entries"]}
+    assert "office-rents-etown" in new
+    rents = new["office-rents-etown"]
+    assert rents["questions"] == {"en": ["what are the office rents in etown", "What are office rents in E-Town?"]}
+    assert rents["answer"] == {"en": "", "zh": ""}
+    zh = next(e for e in data["new_entries"] if "zh" in e["questions"])
+    assert zh["questions"]["zh"] == ["亦庄办公室租金多少: '引号' #"]
+    assert zh["id"] == "new-question"  # no Latin words to name it by
+    assert all(e["id"] not in mini_kb.entries for e in data["new_entries"])
+
+
+def test_suggest_yaml_empty_and_all_known(mini_kb: KnowledgeBase, matcher: Matcher) -> None:
+    assert yaml.safe_load(suggest.suggest_yaml([], mini_kb, matcher)) == {"phrasings": {}, "new_entries": []}
+    known = queue.group_items([item(1, "number of biotech firms in BDA", "2026-11-01")], matcher.normalizer)
+    assert yaml.safe_load(suggest.suggest_yaml(known, mini_kb, matcher)) == {"phrasings": {}, "new_entries": []}
+
+
+def test_pasted_suggestions_pass_the_knowledge_base_check(
+    kb_copy: Path, mini_kb: KnowledgeBase, matcher: Matcher
+) -> None:
+    data = yaml.safe_load(suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.3))
+    entries_file = kb_copy / "entries.yaml"
+    entries = yaml.safe_load(entries_file.read_text(encoding="utf-8"))
+
+    # Pasted unedited, the skeletons are refused: their answers are empty.
+    unedited = entries + data["new_entries"]
+    entries_file.write_text(yaml.safe_dump(unedited, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    refused = load_knowledge_base(kb_copy, today=TODAY)
+    assert refused.kb is None and any("answer" in issue.message for issue in refused.errors)
+
+    for entry in entries:
+        for lang, texts in data["phrasings"].get(entry["id"], {}).items():
+            entry["questions"].setdefault(lang, []).extend(texts)
+    for skeleton in data["new_entries"]:
+        skeleton["answer"] = {"en": "Ask the park office.", "zh": "请咨询园区办公室。"}
+    entries_file.write_text(
+        yaml.safe_dump(entries + data["new_entries"], allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    result = load_knowledge_base(kb_copy, today=TODAY)
+    assert result.kb is not None, [str(i) for i in result.errors]
+    assert "how many biotech firms are there in yizhuang now" in result.kb.entries["companies"].questions["en"]
+    assert "office-rents-etown" in result.kb.entries
+    rematched = Matcher.from_knowledge_base(result.kb).match("What are office rents in E-Town?")
+    assert rematched.entry_id == "office-rents-etown"
