@@ -176,18 +176,18 @@ class Calibration:
 
     __pydantic_config__ = _STRICT_KEYS
 
-    intercept: Annotated[float, _WEIGHT] = -46.1285
-    fused: Annotated[float, _WEIGHT] = 12.4359
-    fused_margin: Annotated[float, _WEIGHT] = 6.4061
-    svm: Annotated[float, _WEIGHT] = -0.085
-    svm_margin: Annotated[float, _WEIGHT] = 2.4411
-    coverage: Annotated[float, _WEIGHT] = 2.2435
-    missing: Annotated[float, _WEIGHT] = 5.4225
-    foreign: Annotated[float, _WEIGHT] = -0.847
-    year_missing: Annotated[float, _WEIGHT] = -20.0501
-    unknown_name: Annotated[float, _WEIGHT] = -3.2453
-    information: Annotated[float, _WEIGHT] = 38.6843
-    nearest: Annotated[float, _WEIGHT] = -2.2666
+    intercept: Annotated[float, _WEIGHT] = -15.8251
+    fused: Annotated[float, _WEIGHT] = 12.695
+    fused_margin: Annotated[float, _WEIGHT] = 15.8857
+    svm: Annotated[float, _WEIGHT] = 0.5096
+    svm_margin: Annotated[float, _WEIGHT] = 1.1588
+    coverage: Annotated[float, _WEIGHT] = -0.1653
+    missing: Annotated[float, _WEIGHT] = 6.0686
+    foreign: Annotated[float, _WEIGHT] = -1.4553
+    year_missing: Annotated[float, _WEIGHT] = -14.0833
+    unknown_name: Annotated[float, _WEIGHT] = -3.9479
+    information: Annotated[float, _WEIGHT] = 8.6155
+    nearest: Annotated[float, _WEIGHT] = -0.9132
 
 
 @dataclass(frozen=True)
@@ -199,8 +199,8 @@ class MatchingConfig:
 
     __pydantic_config__ = _STRICT_KEYS
 
-    answer_threshold: Annotated[float, _FRACTION] = 0.89
-    suggest_threshold: Annotated[float, _FRACTION] = 0.25
+    answer_threshold: Annotated[float, _FRACTION] = 0.91
+    suggest_threshold: Annotated[float, _FRACTION] = 0.34
     margin: Annotated[float, _FRACTION] = 0.0
     calibration: Calibration = field(default_factory=Calibration)
 

@@ -161,7 +161,9 @@ def test_english_and_chinese_conversations(api: FakeBotAPI, bot_process: BotProc
     thanks, _ = en.click(helpful, "👍 Helpful", "answerCallbackQuery")
     assert thanks["text"] == "Thank you for the feedback!"
 
-    question = _suggested_question(["incentives", "money", "park", "drugs", "awards", "policy", "support", "talent"])
+    question = _suggested_question(
+        ["incentives", "talent", "tell me about talent", "awards for r&d", "biopark", "support for parks"]
+    )
     unsure = en.say(question)
     choices = _buttons(unsure)
     assert unsure["text"].startswith("I'm not sure") and choices[-1][0] == "None of these"
@@ -185,7 +187,7 @@ def test_english_and_chinese_conversations(api: FakeBotAPI, bot_process: BotProc
     assert "来源" in answer_zh["text"]
     fact_zh = zh.say("亦庄有多少家生物医药企业？")
     assert "家企业" in fact_zh["text"] and "来源" in fact_zh["text"]
-    unsure_zh = zh.say(_suggested_question(["政策", "奖励", "园区", "基金", "人才", "支持"]))
+    unsure_zh = zh.say(_suggested_question(["政策", "人才", "经开区人才", "亦庄奖励", "园区支持"]))
     assert unsure_zh["text"].startswith("我不太确定")
     none_data = _buttons(unsure_zh)[-1][1]
     _, handed = zh.click(none_data, "都不是", "editMessageText")

@@ -39,7 +39,7 @@ def suggestion_groups(matcher: Matcher) -> list[queue.Group]:
 def test_suggest_yaml_round_trips_and_separates_phrasings_from_new_entries(
     mini_kb: KnowledgeBase, matcher: Matcher
 ) -> None:
-    text = suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.3)
+    text = suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.5)
     data = yaml.safe_load(text)
     assert set(data) == {"phrasings", "new_entries"}
     assert data["phrasings"] == {"companies": {"en": ["how many biotech firms are there in yizhuang now"]}}
@@ -64,7 +64,7 @@ def test_suggest_yaml_empty_and_all_known(mini_kb: KnowledgeBase, matcher: Match
 def test_pasted_suggestions_pass_the_knowledge_base_check(
     kb_copy: Path, mini_kb: KnowledgeBase, matcher: Matcher
 ) -> None:
-    data = yaml.safe_load(suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.3))
+    data = yaml.safe_load(suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.5))
     entries_file = kb_copy / "entries.yaml"
     entries = yaml.safe_load(entries_file.read_text(encoding="utf-8"))
 
