@@ -242,6 +242,11 @@ def scale(quick: bool, clinc_path: Path) -> list[str]:
         notes.append(
             f"{size}: matcher timed on {r['questions']} questions, `ratio` on {ratio['questions']}, "
             f"`token_set_ratio` on {token_set['questions']}; startup = {r['build_what']}"
+            + (
+                f"; restart with the classifier cache: {r['restart_build_s']:.2f} s"
+                if r.get("restart_build_s") is not None
+                else ""
+            )
         )
     return [*lines, "", *(f"- {note}" for note in notes)]
 

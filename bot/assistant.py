@@ -49,9 +49,11 @@ class Snapshot:
 class Knowledge:
     """The live knowledge base of a running bot or shell."""
 
-    def __init__(self, directory: Path, settings: MatchingConfig) -> None:
+    def __init__(self, directory: Path, settings: MatchingConfig, cache_dir: Path | None = None) -> None:
+        """``cache_dir``: where the matcher keeps its fitted classifier between starts (None: fit every time)."""
         self.directory = directory
         self.settings = settings
+        self.cache_dir = cache_dir
         self._snapshot: Snapshot | None = None
 
     @property
@@ -76,7 +78,9 @@ class Knowledge:
                 raise KnowledgeBaseInvalid(result)
             log.warning("knowledge base reload refused: %d error(s); keeping the last good version", len(result.errors))
             return result
-        self._snapshot = Snapshot(result.kb, Matcher.from_knowledge_base(result.kb, self.settings))
+        self._snapshot = Snapshot(
+            result.kb, Matcher.from_knowledge_base(result.kb, self.settings, cache_dir=self.cache_dir)
+        )
         return result
 
 

@@ -271,6 +271,11 @@ class Config:
         """The folder the knowledge base is loaded from."""
         return self.faq_dir if self.faq_dir is not None else PACKAGED_FAQ_DIR
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where the matcher keeps what it fitted on the knowledge base (``cache/`` beside the database)."""
+        return self.database.parent / "cache"
+
 
 # --- loading ---
 

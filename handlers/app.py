@@ -356,7 +356,7 @@ def run(config: Config) -> int:
     try:
         check_telegram_config(config)
         protect_logs(config)
-        knowledge = Knowledge(config.knowledge_dir, config.matching)
+        knowledge = Knowledge(config.knowledge_dir, config.matching, config.cache_dir)
         knowledge.load()
         app = build_application(config, knowledge)
         lifecycle = cast(Lifecycle, app.bot_data[LIFECYCLE_KEY])

@@ -80,7 +80,7 @@ def _err(message: str) -> None:
 
 
 def _knowledge(config: Config, faq: Path | None) -> Knowledge:
-    knowledge = Knowledge(faq or config.knowledge_dir, config.matching)
+    knowledge = Knowledge(faq or config.knowledge_dir, config.matching, config.cache_dir)
     knowledge.load()
     return knowledge
 

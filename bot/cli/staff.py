@@ -145,7 +145,7 @@ async def _with_store(config: Config, args: argparse.Namespace, handler: _Handle
 
 
 def _knowledge(config: Config) -> Knowledge:
-    knowledge = Knowledge(config.knowledge_dir, config.matching)
+    knowledge = Knowledge(config.knowledge_dir, config.matching, config.cache_dir)
     knowledge.load()
     return knowledge
 

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
@@ -169,10 +170,12 @@ class Matcher:
         weights: Weights | None = None,
         context: Iterable[tuple[str, str]] = (),
         classify: bool = True,
+        cache_dir: Path | None = None,
     ) -> None:
         """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary.
 
-        ``classify=False`` skips the classifier (its signals are then 0), for measuring what it adds.
+        ``classify=False`` skips the classifier (its signals are then 0), for measuring what it adds;
+        ``cache_dir`` keeps its fitted weights for the next build of the same phrasings.
         """
         import numpy as np
         import scipy.sparse as sp
@@ -227,7 +230,7 @@ class Matcher:
         )
         self._centroids_t = l2_normalize(membership @ matrix, copy=False).T.tocsr()
         self.classifier = (
-            EntryClassifier(matrix, self.owner, len(self.entry_ids))
+            EntryClassifier.fit(matrix, self.owner, len(self.entry_ids), cache_dir=cache_dir)
             if classify and EntryClassifier.fits(matrix.shape[1], len(self.entry_ids))
             else None
         )
@@ -267,7 +270,11 @@ class Matcher:
 
     @classmethod
     def from_knowledge_base(
-        cls, kb: KnowledgeBase, settings: MatchingConfig | None = None, weights: Weights | None = None
+        cls,
+        kb: KnowledgeBase,
+        settings: MatchingConfig | None = None,
+        weights: Weights | None = None,
+        cache_dir: Path | None = None,
     ) -> Matcher:
         """Index every phrasing (and keyword) of every askable entry."""
         items: list[tuple[str, str]] = []
@@ -280,7 +287,7 @@ class Matcher:
             # The rendered answer holds the figures ("200亿元", "5,000 companies") questions quote.
             about.extend(render_answer(kb, entry, lang).body for lang in entry.languages)
             context.extend((entry.id, known_part(text)) for text in about)
-        return cls(items, Normalizer(kb.synonyms), settings, weights, context)
+        return cls(items, Normalizer(kb.synonyms), settings, weights, context, cache_dir=cache_dir)
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """Cosine of the query to every phrasing and to every entry centroid; the classifier's decisions."""
