@@ -13,14 +13,17 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import MatchingConfig
 from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
-from bot.matching.matcher import Candidate, Match, Matcher
 from bot.matching.text import Normalizer, detect_language
 from bot.render import Answer, render_answer
 from bot.store import Handoff, PostReason, QuestionRecord, Store, utcnow
+
+if TYPE_CHECKING:
+    from bot.matching.matcher import Candidate, Match, Matcher
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,14 @@ class Snapshot:
 
     kb: KnowledgeBase
     matcher: Matcher
+
+
+def _matcher_class() -> type[Matcher]:
+    # Imported on first load, not with this module: the staff's command line (``unanswered list``) needs
+    # Knowledge's normaliser and errors, not rapidfuzz and the matcher (about 40 ms of its start).
+    from bot.matching.matcher import Matcher
+
+    return Matcher
 
 
 class Knowledge:
@@ -79,7 +90,7 @@ class Knowledge:
             log.warning("knowledge base reload refused: %d error(s); keeping the last good version", len(result.errors))
             return result
         self._snapshot = Snapshot(
-            result.kb, Matcher.from_knowledge_base(result.kb, self.settings, cache_dir=self.cache_dir)
+            result.kb, _matcher_class().from_knowledge_base(result.kb, self.settings, cache_dir=self.cache_dir)
         )
         return result
 
