@@ -7,7 +7,7 @@ Latency is the time from the update being queued on the server (``time.time()`` 
 ``time.time()``). Throughput is the level's updates divided by the sum of its rounds' wall times (first
 push to last reply). A round of one user is a strict request/reply loop.
 
-Bots measured, each in its own process started like ``tests/test_e2e.py`` does:
+Bots measured, each in its own process started like ``tests/system/test_e2e.py`` does:
 - ``etown-bot``: ``python -m bot --config CFG run``, as shipped (AIORateLimiter at Telegram's 30 msg/s);
 - ``etown-bot, 100,000 msg/s``: the same, with ``limits.outgoing_per_second: 100000`` in its config (the
   shipped setting for AIORateLimiter's overall rate, for local Bot API servers), so the limit is not reached;

@@ -421,7 +421,7 @@ def _on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
     """Run ``work`` with the underlying sqlite3 connection on aiosqlite's thread for it, as one call.
 
     aiosqlite's own methods are built on ``_execute`` the same way; it is not public API, hence the
-    pinned aiosqlite version (pyproject.toml) and tests/test_store.py covering every path through here.
+    pinned aiosqlite version (pyproject.toml) and tests/bot/test_store.py covering every path through here.
     """
     return db._execute(work, db._conn)  # type: ignore[no-untyped-call]
 

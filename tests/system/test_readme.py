@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 # Programs a reader might type; the first word of a line or `span` that is one of these is a command.
 PROGRAMS = {"etown-bot", "python", "python3", "pytest", "pip", "ruff", "mypy", "make", "litestream", "sudo"}

@@ -78,7 +78,7 @@ def test_environment_overrides(tmp_path: Path) -> None:
 
 
 def test_example_config_is_valid_and_complete() -> None:
-    example = Path(__file__).resolve().parent.parent / "config.example.yaml"
+    example = Path(__file__).resolve().parents[2] / "config.example.yaml"
     config = load_config(example, environ={})
     # The example documents the defaults, so loading it changes nothing.
     assert config == Config()

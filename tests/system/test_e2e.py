@@ -23,7 +23,7 @@ from bot.config import Config
 from tests.bot_process import free_port, post_first_update, post_update, spawn_bot
 from tests.botapi_server import DEFAULT_TOKEN, Call, FakeBotAPI, JSONDict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EN_USER, ZH_USER = 5001, 5002
 TIMEOUT = 30.0
 

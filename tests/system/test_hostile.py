@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from tests.conftest import DATA, MINI_KB
+from tests.handlers.test_staff_handlers import ADMIN, staff_config
 from tests.telegram_harness import Harness, answered_queries, make_config, running_bot, sent
-from tests.test_staff_handlers import ADMIN, staff_config
 
 CORPUS = yaml.safe_load((DATA / "hostile.yaml").read_text(encoding="utf-8"))
 USER = 3001

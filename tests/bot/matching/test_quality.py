@@ -18,9 +18,10 @@ from bot.config import PACKAGED_FAQ_DIR, MatchingConfig
 from bot.knowledge.load import load_knowledge_base
 from bot.matching.evaluate import load_cases, rank_all, report
 from bot.matching.matcher import Matcher
+from tests.conftest import DATA
 
-EVAL = Path(__file__).parent / "data" / "eval.yaml"
-HELD_OUT = Path(__file__).parent / "data" / "eval_heldout.yaml"
+EVAL = DATA / "eval.yaml"
+HELD_OUT = DATA / "eval_heldout.yaml"
 
 
 def _figures(path: Path) -> dict[str, Any]:

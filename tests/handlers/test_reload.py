@@ -17,8 +17,8 @@ import bot.assistant
 from bot.knowledge.load import load_knowledge_base
 from handlers import admin
 from tests.conftest import MINI_KB
+from tests.handlers.test_staff_handlers import ADMIN, INVESTOR, STAFF, staff_config
 from tests.telegram_harness import running_bot, sent
-from tests.test_staff_handlers import ADMIN, INVESTOR, STAFF, staff_config
 
 COMPANIES = "how many biotech companies in BDA?"
 
