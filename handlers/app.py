@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid
@@ -45,7 +45,7 @@ from handlers import (
     start,
     topics,
 )
-from handlers.context import SERVICES_KEY, AnyApplication, Services
+from handlers.context import CONTEXT_TYPES, SERVICES_KEY, AnyApplication, Context, Services
 from handlers.inbox import (
     PURGE_INTERVAL_S,
     Inbox,
@@ -211,9 +211,9 @@ def _hard_exit() -> None:
     os._exit(EXIT_PROBLEMS)
 
 
-async def check_database(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def check_database(context: Context) -> None:
     """JobQueue callback: stop with a clear error if the database file was deleted or replaced."""
-    svc = cast(Services, context.application.bot_data[SERVICES_KEY])
+    svc = context.services
     problem = svc.store.check_file() if svc.has_store else None
     if problem is not None:
         log.critical("%s: stopping, so nothing more is written to a file that is gone", problem)
@@ -321,6 +321,7 @@ def build_application(
     )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .bot(bot)
         .update_queue(inbox)
         .concurrent_updates(JournalingUpdateProcessor(CONCURRENT_UPDATES, inbox))

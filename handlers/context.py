@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from telegram import CallbackQuery, Chat, Message, Update, User
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
@@ -24,7 +24,6 @@ from handlers.ui import say
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "etown.services"
-Context = ContextTypes.DEFAULT_TYPE
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -119,9 +118,21 @@ def services_of(app: AnyApplication) -> Services:
     return cast(Services, app.bot_data[SERVICES_KEY])
 
 
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Every handler's context (python-telegram-bot's ``ContextTypes(context=...)``): ``context.services``
+    is typed and always there, set before the application starts (``build_application``)."""
+
+    @property
+    def services(self) -> Services:
+        return services_of(self.application)
+
+
+CONTEXT_TYPES = ContextTypes(context=Context)
+
+
 def services(context: Context) -> Services:
-    """... or from a handler's context."""
-    return services_of(context.application)
+    """... or from a handler's context (``context.services``)."""
+    return context.services
 
 
 def is_private(chat: Chat | None) -> bool:

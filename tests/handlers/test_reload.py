@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.ext import CallbackContext
 
 import bot.assistant
 from bot.knowledge.load import load_knowledge_base
 from handlers import admin
+from handlers.context import Context
 from tests.conftest import MINI_KB
 from tests.handlers.test_staff_handlers import ADMIN, INVESTOR, STAFF, staff_config
 from tests.telegram_harness import running_bot, sent
@@ -93,7 +93,7 @@ async def test_an_unexpected_watcher_failure_is_reported_once_and_the_old_versio
         raise RuntimeError("matcher exploded")
 
     async with running_bot(staff_config(tmp_path, faq=faq)) as tg:
-        context = CallbackContext(tg.app)
+        context = Context(tg.app)
         monkeypatch.setattr(bot.assistant, "load_knowledge_base", broken)
         touch(faq / "entries.yaml")
         mark = tg.api.mark()
@@ -136,7 +136,7 @@ async def test_an_edit_during_a_load_is_seen_by_the_next_watch(tmp_path: Path, m
 
     async with running_bot(staff_config(tmp_path, faq=faq)) as tg:
         monkeypatch.setattr(bot.assistant, "load_knowledge_base", edit_meanwhile)
-        context = CallbackContext(tg.app)
+        context = Context(tg.app)
         touch(faq / "topics.yaml")
         await admin.watch_faq(context)
         assert tg.services.faq_signature != admin.faq_signature(faq)  # the second edit is still to load
