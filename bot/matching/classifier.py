@@ -50,16 +50,14 @@ class EntryClassifier:
         The file is keyed by a digest of the matrix and labels, so an edited knowledge base never reads
         another's weights; a cache that cannot be read or written only costs the fit.
         """
-        key = _digest(matrix, owner, n_classes, c) if cache_dir is not None else ""
-        path = cache_dir / f"classifier-{key}.npz" if cache_dir is not None else None
-        if path is not None:
-            cached = _read(path, matrix.shape[1], n_classes)
-            if cached is not None:
-                return cls(*cached)
-        weights_t, bias = _fit(matrix, owner, n_classes, c)
-        if path is not None:
-            _write(path, weights_t, bias)
-        return cls(weights_t, bias)
+        if cache_dir is None:
+            return cls(*_fit(matrix, owner, n_classes, c))
+        path = cache_dir / f"classifier-{_digest(matrix, owner, n_classes, c)}.npz"
+        weights = _read(path, matrix.shape[1], n_classes)
+        if weights is None:
+            weights = _fit(matrix, owner, n_classes, c)
+            _write(path, *weights)
+        return cls(*weights)
 
     @staticmethod
     def fits(n_features: int, n_classes: int) -> bool:

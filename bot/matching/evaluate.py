@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -191,8 +191,7 @@ def settings_mapping(settings: MatchingConfig) -> dict[str, Any]:
         "answer_threshold": settings.answer_threshold,
         "suggest_threshold": settings.suggest_threshold,
         "margin": settings.margin,
-        "calibration": {"intercept": settings.calibration.intercept}
-        | {name: getattr(settings.calibration, name) for name in confidence.NAMES},
+        "calibration": asdict(settings.calibration),
     }
 
 

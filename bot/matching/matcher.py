@@ -314,7 +314,9 @@ class Matcher:
         """Entries ranked by confidence (the estimated probability of being right, 0..1), best first."""
         import numpy as np
 
-        words = self.normalizer.words(self.normalizer.normalize(question[:MAX_QUERY_CHARS]))
+        question = question[:MAX_QUERY_CHARS]
+        cleaned = self.normalizer.normalize(question)
+        words = self.normalizer.words(cleaned)
         normalized = " ".join(token for token, _ in words)
         scores = self._scores(normalized) if normalized else None
         if scores is None:
@@ -357,10 +359,13 @@ class Matcher:
         foreign = self._foreign_weight(query_words)
         names = [
             (token, _han_grams(token) if has_han(token) else None)
-            for token in self.normalizer.names(question[:MAX_QUERY_CHARS])
+            for token in self.normalizer.names(question, cleaned)
             if token not in self._common_words
         ]
         years = _YEAR_RE.findall(normalized)
+        top = [i for i in top if coarse[i] > 0]
+        if not top:
+            return []
         coverage: dict[int, float] = {}
         missing: dict[int, float] = {}
         for entry_index in top:
@@ -368,9 +373,6 @@ class Matcher:
             covered = share**w.coverage_power
             coverage[entry_index] = covered
             fused[entry_index] *= (1.0 - w.coverage + w.coverage * covered) * information
-        top = [i for i in top if coarse[i] > 0]
-        if not top:
-            return []
         fused_best = _best_two([float(fused[i]) for i in top])
         decision_best = _best_two(np.partition(decision, -2)[-2:].tolist()) if decision is not None else (0.0, 0.0)
         calibration = calibration or self.settings.calibration
@@ -380,13 +382,9 @@ class Matcher:
             own_decision = float(decision[entry_index]) if decision is not None else 0.0
             signals = Signals(
                 fused=own,
-                fused_margin=own - (fused_best[1] if own >= fused_best[0] else fused_best[0]),
+                fused_margin=_lead(own, fused_best),
                 svm=own_decision,
-                svm_margin=(
-                    own_decision - (decision_best[1] if own_decision >= decision_best[0] else decision_best[0])
-                    if decision is not None
-                    else 0.0
-                ),
+                svm_margin=_lead(own_decision, decision_best) if decision is not None else 0.0,
                 coverage=coverage[entry_index],
                 missing=missing[entry_index],
                 foreign=foreign,
@@ -436,35 +434,17 @@ class Matcher:
 
     def _known(self, token: str, grams: list[str] | None, entry_index: int) -> float:
         """How far the entry knows a question word: 1 if in its vocabulary, a share for Chinese bigrams or a typo."""
-        if token in self._vocab[entry_index]:
-            return 1.0
-        if grams is not None:
-            if not grams:
-                return 0.0
-            han = self._han_grams[entry_index]
-            return sum(g in han for g in grams) / len(grams)
-        if len(token) >= 4:
-            best = process.extractOne(
-                token, self._vocab_lists[entry_index], scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY
-            )
-            if best is not None:
-                return float(best[1]) / 100.0
-        return 0.0
+        return _known_in(
+            token, grams, self._vocab[entry_index], self._han_grams[entry_index], self._vocab_lists[entry_index]
+        )
 
     def _foreign_weight(self, query_words: Sequence[tuple[str, float, list[str] | None]]) -> float:
         """Weight of the question's most important word that no entry knows (not even as a typo), 0..1."""
         foreign = 0.0
         for token, weight, grams in query_words:
-            if weight <= foreign or token in self._all_words:
-                continue
-            if grams is not None:
-                unknown = 1.0 - (sum(g in self._all_han_grams for g in grams) / len(grams) if grams else 0.0)
-            elif len(token) >= 4:
-                best = process.extractOne(token, self._all_word_list, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
-                unknown = 1.0 - best[1] / 100.0 if best is not None else 1.0
-            else:
-                unknown = 1.0
-            foreign = max(foreign, weight * unknown)
+            if weight > foreign:  # a lighter word cannot raise the maximum: skip its typo search
+                known = _known_in(token, grams, self._all_words, self._all_han_grams, self._all_word_list)
+                foreign = max(foreign, weight * (1.0 - known))
         return foreign / self._unknown_idf
 
     def match(self, question: str, settings: MatchingConfig | None = None) -> Match:
@@ -493,6 +473,28 @@ def rescore(candidates: Sequence[Candidate], calibration: Calibration) -> list[C
     scored = [replace(c, score=probability(calibration, c.signals)) if c.signals is not None else c for c in candidates]
     scored.sort(key=lambda c: (-c.score, -(c.signals.fused if c.signals is not None else 0.0)))
     return scored
+
+
+def _known_in(
+    token: str, grams: list[str] | None, vocab: frozenset[str], han_grams: frozenset[str], words: Sequence[str]
+) -> float:
+    """How far ``vocab`` knows a question word: 1 if it holds it; for Chinese, the share of its character
+    bigrams in ``han_grams``; for a Latin word of 4+ letters, its similarity to the closest of ``words``
+    (a typo) from ``TYPO_SIMILARITY`` on; else 0."""
+    if token in vocab:
+        return 1.0
+    if grams is not None:
+        return sum(g in han_grams for g in grams) / len(grams) if grams else 0.0
+    if len(token) >= 4:
+        best = process.extractOne(token, words, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
+        if best is not None:
+            return float(best[1]) / 100.0
+    return 0.0
+
+
+def _lead(own: float, best_two: tuple[float, float]) -> float:
+    """``own`` minus the best other value, given the best two of all (``own`` among them)."""
+    return own - (best_two[1] if own >= best_two[0] else best_two[0])
 
 
 def _best_two(values: Sequence[float]) -> tuple[float, float]:

@@ -92,6 +92,7 @@ class Normalizer:
                 # Teach the segmenter whole terms such as 经开区 so they stay one token.
                 if has_han(term) and " " not in term:
                     self._segmenter_words.append(term)
+        self._taught = frozenset(self._segmenter_words)
         self._replacements = replacements
         self._pattern = self._compile(replacements)
 
@@ -171,8 +172,9 @@ class Normalizer:
                 out.append((self._stem(chunk[position:]), chunk[position:]))
         return out
 
-    def names(self, text: str) -> list[str]:
-        """Normalised tokens of the words of ``text`` that look like names of places, organisations or people.
+    def names(self, text: str, normalized: str | None = None) -> list[str]:
+        """Normalised tokens of the words of ``text`` that look like names of places, organisations or people
+        (``normalized``: ``self.normalize(text)``, when the caller has it already).
 
         Chinese: words jieba tags as a place or organisation name (ns, nt), of
         two characters or more. Latin: capitalised words that do not start a sentence, and acronyms. A name
@@ -183,8 +185,10 @@ class Normalizer:
         run: list[str] = []  # consecutive name-like Latin words are one name: "Suzhou BioBAY", "Beijing E-Town"
         for match in _LATIN_WORD_RE.finditer(text):
             word = match.group(0)
-            before = text[: match.start()].rstrip()
-            starts_sentence = not before or before[-1] in ".!?。！？"
+            before = match.start() - 1
+            while before >= 0 and text[before].isspace():
+                before -= 1
+            starts_sentence = before < 0 or text[before] in ".!?。！？"
             if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and not starts_sentence):
                 if run and not text[match.start() - 1].isspace() and text[match.start() - 1] != "-":
                     names.append(" ".join(run))
@@ -196,11 +200,10 @@ class Normalizer:
         if run:
             names.append(" ".join(run))
         tokens = [token for name in names for token in self.tokens(self.normalize(name))]
-        taught = set(self._segmenter_words)
-        for han in _HAN_RUN_RE.finditer(self.normalize(text)):
+        for han in _HAN_RUN_RE.finditer(self.normalize(text) if normalized is None else normalized):
             for word, tag in self._tag()(han.group(0), False):
                 # Words taught from the synonyms carry no reliable tag.
-                if tag in _NAME_TAGS and len(word) >= 2 and word not in taught:
+                if tag in _NAME_TAGS and len(word) >= 2 and word not in self._taught:
                     tokens.append(word)
         return tokens
 
