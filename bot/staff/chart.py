@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from bot.store import DayCount
+from bot.storage import DayCount
 
 
 def render_chart(daily: Sequence[DayCount], title: str = "Questions per day, last 30 days (UTC)") -> bytes:

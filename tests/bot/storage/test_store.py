@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import SCHEMA_VERSION, QuestionRecord, Status, Store, StoreError
+from bot.storage import SCHEMA_VERSION, QuestionRecord, Status, Store, StoreError
 
 
 async def test_creates_folder_private_file_and_schema(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ async def test_garbage_file_is_refused_clearly(tmp_path: Path) -> None:
 
 
 async def test_version_1_database_is_migrated_with_its_rows(tmp_path: Path) -> None:
-    from bot.store import MIGRATIONS
+    from bot.storage import MIGRATIONS
 
     path = tmp_path / "log.sqlite3"
     with sqlite3.connect(path) as raw:
@@ -415,7 +415,7 @@ async def test_concurrent_single_writes_share_commits_and_fail_alone(tmp_path: P
 
 
 async def test_question_ids_come_from_blocks_that_never_collide_between_processes(tmp_path: Path) -> None:
-    from bot.store import QUESTION_ID_BLOCK
+    from bot.storage import QUESTION_ID_BLOCK
 
     path = tmp_path / "log.sqlite3"
     bot, shell = await Store.open(path), await Store.open(path)  # e.g. the bot and `etown-bot shell`
@@ -443,7 +443,7 @@ async def test_question_ids_come_from_blocks_that_never_collide_between_processe
 
 
 async def test_a_version_3_database_hands_out_ids_after_its_questions(tmp_path: Path) -> None:
-    from bot.store import MIGRATIONS
+    from bot.storage import MIGRATIONS
 
     path = tmp_path / "log.sqlite3"
     with sqlite3.connect(path) as raw:
@@ -469,7 +469,7 @@ async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hangi
         async def broken(*args: object, **kwargs: object) -> object:
             raise RuntimeError("the disk went away")
 
-        store._transact = broken  # type: ignore[method-assign,assignment]
+        store._writer.transact = broken  # type: ignore[method-assign,assignment]
         with pytest.raises(sqlite3.OperationalError, match="the disk went away"):
             await asyncio.wait_for(
                 store.queue_question(
@@ -478,7 +478,7 @@ async def test_a_batch_that_cannot_be_written_fails_its_callers_instead_of_hangi
                 5,
             )
     finally:
-        del store._transact
+        del store._writer.transact
         await store.close()
 
 
@@ -488,16 +488,16 @@ async def test_deferred_writes_join_the_next_batch_or_go_alone_soon_after(
     path = tmp_path / "log.sqlite3"
     store = await Store.open(path)
     transactions = 0
-    transact = store._transact
+    transact = store._writer.transact
 
     async def counting(work: object) -> object:
         nonlocal transactions
         transactions += 1
         return await transact(work)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "_transact", counting)
+    monkeypatch.setattr(store._writer, "transact", counting)
 
-    def question(question_id: int, text: str) -> asyncio.Future[int]:
+    def question(question_id: int, text: str) -> asyncio.Future[None]:
         record = QuestionRecord(question_id, "2026-11-26T00:00:00+00:00", 1, 1, "en", text, "answered", "a", 1.0)
         return store.queue_question(record, soon=False)
 
