@@ -99,7 +99,7 @@ async def test_hand_offs_queued_together_are_written_together_once_per_question(
     assert first is not None and handoffs[3] is not None and handoffs[3].item_id == first.item_id
     assert later is not None and not later.created and later.item_id == handoffs[1].item_id  # type: ignore[union-attr]
     # one post per item, none for the repeats
-    assert sorted(p.item_id for p in posts) == sorted(h.item_id for h in handoffs if h and h.created)
+    assert sorted(p.item_id or 0 for p in posts) == sorted(h.item_id for h in handoffs if h and h.created)
     assert profile is not None and profile.first_name == "Li"
 
 
