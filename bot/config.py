@@ -169,27 +169,26 @@ _WEIGHT = _Number(-1000, 1000)
 class Calibration:
     """Logistic weights turning a candidate's signals into the probability that it is the right entry.
 
-    ``etown-bot eval --tune`` fits them (see ``bot.matching.confidence`` for the signals). The defaults were
-    fitted by ``etown-bot eval --cases tests/data/eval.yaml --tune`` with the shipped knowledge base (633
-    labelled questions) before the SVM fit took a fixed ``random_state``; the same command now fits slightly
-    different weights, not shipped: with them single Chinese words lose their did-you-mean, which needs a
-    look first. benchmarks/README.md reports these defaults on held-out questions and other knowledge bases.
+    ``etown-bot eval --tune`` fits them (see ``bot.matching.confidence`` for the signals). The defaults are
+    what ``etown-bot eval --cases tests/data/eval.yaml --tune`` fits with the shipped knowledge base (633
+    labelled questions; the SVM fit is deterministic, so the command gives these figures again).
+    benchmarks/README.md reports them on held-out questions and other knowledge bases.
     """
 
     __pydantic_config__ = _STRICT_KEYS
 
-    intercept: Annotated[float, _WEIGHT] = -15.8251
-    fused: Annotated[float, _WEIGHT] = 12.695
-    fused_margin: Annotated[float, _WEIGHT] = 15.8857
-    svm: Annotated[float, _WEIGHT] = 0.5096
-    svm_margin: Annotated[float, _WEIGHT] = 1.1588
-    coverage: Annotated[float, _WEIGHT] = -0.1653
-    missing: Annotated[float, _WEIGHT] = 6.0686
-    foreign: Annotated[float, _WEIGHT] = -1.4553
-    year_missing: Annotated[float, _WEIGHT] = -14.0833
-    unknown_name: Annotated[float, _WEIGHT] = -3.9479
-    information: Annotated[float, _WEIGHT] = 8.6155
-    nearest: Annotated[float, _WEIGHT] = -0.9132
+    intercept: Annotated[float, _WEIGHT] = -34.6801
+    fused: Annotated[float, _WEIGHT] = 11.5331
+    fused_margin: Annotated[float, _WEIGHT] = 12.5453
+    svm: Annotated[float, _WEIGHT] = 0.5961
+    svm_margin: Annotated[float, _WEIGHT] = 1.9667
+    coverage: Annotated[float, _WEIGHT] = 3.63
+    missing: Annotated[float, _WEIGHT] = 5.9878
+    foreign: Annotated[float, _WEIGHT] = -1.047
+    year_missing: Annotated[float, _WEIGHT] = -17.529
+    unknown_name: Annotated[float, _WEIGHT] = -3.9805
+    information: Annotated[float, _WEIGHT] = 27.5737
+    nearest: Annotated[float, _WEIGHT] = -4.1026
 
 
 @dataclass(frozen=True)
@@ -201,8 +200,8 @@ class MatchingConfig:
 
     __pydantic_config__ = _STRICT_KEYS
 
-    answer_threshold: Annotated[float, _FRACTION] = 0.91
-    suggest_threshold: Annotated[float, _FRACTION] = 0.34
+    answer_threshold: Annotated[float, _FRACTION] = 0.9
+    suggest_threshold: Annotated[float, _FRACTION] = 0.25
     margin: Annotated[float, _FRACTION] = 0.0
     calibration: Calibration = field(default_factory=Calibration)
 

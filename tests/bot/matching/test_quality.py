@@ -39,10 +39,10 @@ def figures() -> dict[str, Any]:
 def test_held_out_floors() -> None:
     # Session 6, shipped defaults: 79.3% right, 0 wrong, 8.3% of out-of-scope answered (5 of 60, all naming
     # another place or period); the matcher before the calibration answered 31.7% of them (19 of 60) at
-    # 81.0% right.
+    # 81.0% right. Session 8, the defaults refitted: 80.4% right, 0 wrong, 8.3% answered.
     held_out = _figures(HELD_OUT)
     assert held_out["in_scope"] >= 180 and held_out["out_of_scope"] >= 60
-    assert held_out["in_scope_accuracy"] >= 0.79
+    assert held_out["in_scope_accuracy"] >= 0.80
     assert held_out["in_scope_wrong"] <= 0.01
     assert held_out["out_of_scope_answered"] <= 0.09
 
@@ -58,8 +58,9 @@ def test_dev_set_size_and_languages(figures: dict[str, Any]) -> None:
 def test_quality_floors(figures: dict[str, Any]) -> None:
     # Session 6, shipped defaults on the 633 cases: 83.1% right, 0 wrong, 3.9% of out-of-scope answered
     # (the matcher before: 86.7% right but 15.5% of out-of-scope answered). Issue 14's targets (>= 95%
-    # right, <= 1% wrong, <= 3% out-of-scope answered, cross-validated) are not reached yet.
-    assert figures["in_scope_accuracy"] >= 0.83
+    # right, <= 1% wrong, <= 3% out-of-scope answered, cross-validated) are not reached yet. Session 8, the
+    # defaults refitted (the same --tune, since the SVM fit is deterministic): 85.1%, 0 wrong, 3.9% answered.
+    assert figures["in_scope_accuracy"] >= 0.85
     assert figures["in_scope_wrong"] <= 0.005
     assert figures["out_of_scope_answered"] <= 0.05
     assert figures["top3"] >= 0.99
@@ -68,7 +69,7 @@ def test_quality_floors(figures: dict[str, Any]) -> None:
 def test_quality_per_language(figures: dict[str, Any]) -> None:
     by_language = figures["by_language"]
     for language in ("en", "zh-Hans", "zh-Hant"):
-        assert by_language[language]["in_scope_accuracy"] >= 0.77, language
+        assert by_language[language]["in_scope_accuracy"] >= 0.82, language  # session 8: 82.7 / 86.0 / 90.7%
 
 
 @pytest.mark.parametrize("question", ["no", "why", "hi", "ok thanks", "好的", "明白了"])
@@ -80,9 +81,9 @@ def test_questions_of_only_common_words_are_not_answered(question: str) -> None:
 
 def test_bare_topics_get_a_did_you_mean_not_a_hand_off() -> None:
     # tests/data/eval_keywords.yaml: 134 keyword-style questions ("talent", "人才", "gdp", "visa"), written
-    # blind from entry ids and headlines (session 8). Shipped defaults: 70 of 98 in scope answered with an
-    # acceptable entry, 0 wrongly; with the topic did-you-mean (Matcher.topic_entries) 24 more are offered
-    # an acceptable entry and 4 go to staff (19 without it); of 36 out of scope, none answered, 2 offered.
+    # blind from entry ids and headlines (session 8). Shipped defaults: 73 of 98 in scope answered with an
+    # acceptable entry, 0 wrongly; with the topic did-you-mean (Matcher.topic_entries) 22 more are offered
+    # an acceptable entry and 3 go to staff (17 without it); of 36 out of scope, none answered, 2 offered.
     import yaml
 
     kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
@@ -104,6 +105,6 @@ def test_bare_topics_get_a_did_you_mean_not_a_hand_off() -> None:
             to_staff += 1
     outcomes = [matcher.match(case["q"]).status for case in out_of_scope]
     assert wrong == 0 and offered_wrong == 0
-    assert to_staff / len(in_scope) <= 0.05
+    assert to_staff / len(in_scope) <= 0.04
     assert outcomes.count("answered") == 0
     assert outcomes.count("suggested") / len(out_of_scope) <= 0.06
