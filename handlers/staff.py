@@ -219,7 +219,9 @@ async def answer_with_entry(
         await svc.store.note_delivery_failed(item_id, STAFF.blocked_note)
         await bot.send_message(chat_id, html.escape(STAFF.entry_blocked.format(item=item_id)))
         return
-    await svc.store.answer_unanswered(item_id, f"[answered with entry {entry_id}]", by.id, only_open=True)
+    await svc.store.answer_unanswered(
+        item_id, STAFF.answered_with_entry_reply.format(entry=entry_id), by.id, only_open=True
+    )
     lang = "zh" if item.lang == "zh" else "en"
     snippet = STAFF.phrasing_snippet.format(
         file=entry.file, entry=entry_id, line=entry.line, lang=lang, question=_yaml_scalar(" ".join(item.text.split()))

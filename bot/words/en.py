@@ -64,6 +64,7 @@ EN = Words(
         "so staff cannot reply to them."
     ),
     forget_failed="Sorry, I couldn't delete your data just now. Please try again in a few minutes.",
+    start_name=", {name}",
     reply_title="Answer from the Beijing E-Town team",
     reply_asked="You asked:",
     commands=(
@@ -104,6 +105,7 @@ EN = Words(
         lang="Language set to English.",
         unknown="Unknown command. Try /topics, /lang, /help or /quit.",
         empty_topic="No questions in this topic yet.",
+        no_answer="(no answer: this question would be passed to staff)",
         bye="Goodbye.",
     ),
 )

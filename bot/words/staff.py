@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from bot.words.types import CliWords, StaffWords
+from bot.words.types import CliWords, StaffWords, StatsWords, SuggestWords
 
 STAFF = StaffWords(
     post_titles=MappingProxyType(
@@ -121,5 +121,67 @@ STAFF = StaffWords(
         not_open="item #{item} is already closed",
         dismissed="#{item} dismissed.",
         exported="exported {count} question(s){where}",
+        exported_to=" to {path}",
+        bad_page="--page must be 1 or more",
+        list_columns=("asked", "newest", "items", "question"),
+        show_heading="#{item}  {status}  asked {asked}",
+        show_language="Language: {lang}",
+        show_question="Question:",
+        show_closed="{status}{by} at {time}",
+        show_closed_by=" by {by}",
+        show_reply="Reply:",
+        show_undelivered="Last reply not delivered ({time}): {error}",
+        no_nearest="{problem}; nearest entries not shown",
+        no_synonyms="{problem}; grouping without its synonyms",
+        kb_invalid="{problem}; run 'etown-bot check' for details",
+        check_failed="{errors} error(s), {warnings} warning(s) in {directory}",
+        check_ok=(
+            "{directory}: OK: {entries} entries ({facts} facts), {sources} sources, "
+            "{synonyms} synonym groups, {warnings} warning(s)"
+        ),
+        check_columns=("topic", "entries", "en", "zh"),
+        check_total="total",
+        size_bytes="{size:,} bytes",
+        size_mb="{mb:.1f} MB ({size:,} bytes)",
+        backup_written="wrote {path}: {size}, schema version {version}, owner-only (0600)",
+        restored="restored {backup} into {path}: {size}, schema version {version}",
+        previous_kept="the replaced database is kept as {path}",
+        bad_folds="--folds must be between 2 and the number of cases ({cases})",
+        cross_validation="{folds}-fold cross-validation (each fold decided by what --tune fits on the other folds)",
+        tuned="\ntuned calibration and thresholds (paste into config.yaml):",
+        not_a_number="not a number: {text!r}",
+        not_a_fraction="must be between 0 and 1: {text}",
     ),
+    stats=StatsWords(
+        heading="Questions (as of {time})",
+        columns=("window", "total", "answered", "suggested", "unanswered"),
+        helpful="Helpful (30 d): {percent} of {count} rating(s)",
+        no_ratings="Helpful (30 d): no ratings",
+        top_entries="Top entries (30 d):",
+        none="none",
+        open_questions="Open questions: {count}",
+        undelivered="Replies not delivered (30 d): {count}",
+        quarantined="Updates set aside as unreadable: {count}",
+        chart_title="Questions per day, last 30 days (UTC)",
+        chart_answered="answered",
+        chart_not_answered="not answered",
+    ),
+    suggest=SuggestWords(
+        heading="etown-bot unanswered suggest: {groups} open group(s)",
+        instructions=(
+            "Review before pasting, then run `etown-bot check`.",
+            "phrasings: new ways investors asked an existing entry; add each list under that entry's `questions:`.",
+            "new_entries: questions no entry answers; paste into an entries file, write the answer (and a source).",
+            "  Their answers are empty on purpose: `check` refuses them until you write one.",
+        ),
+        add_under="{entry} ({file}:{line}): add under its questions:",
+        phrasing_note="asked {count}x, newest {newest}, score {score:.2f}",
+        new_entry_note="asked {count}x, newest {newest}",
+        nearest_too_far="; nearest: {entry} {score:.2f} (too far)",
+    ),
+    update_set_aside=(
+        "Telegram sent update {update_id} in a shape the bot cannot read ({reason}); it is kept aside, "
+        "unhandled. Kept aside so far: {total}."
+    ),
+    answered_with_entry_reply="[answered with entry {entry}]",
 )

@@ -25,6 +25,7 @@ class ShellWords:
     unknown: str
     empty_topic: str
     bye: str
+    no_answer: str  # ``etown-bot ask`` for a question it would pass to staff
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Words:
     error: str
     forget_done: str  # /forget
     forget_failed: str
+    start_name: str  # ", {name}" after "Hello" in ``start`` when Telegram gives the investor's first name
     reply_title: str  # above a staff reply (plain text)
     reply_asked: str
     commands: tuple[tuple[str, str], ...]  # the public command menu: (command, description)
@@ -80,7 +82,8 @@ class Words:
 
 @dataclass(frozen=True)
 class CliWords:
-    """What ``etown-bot unanswered ...`` says to staff on the command line, plain text."""
+    """What the command line (``etown-bot unanswered ...``, ``check``, ``backup``, ``eval``, ...) says to staff
+    and operators, plain text."""
 
     no_open: str
     page_heading: str
@@ -99,6 +102,64 @@ class CliWords:
     not_open: str
     dismissed: str
     exported: str
+    exported_to: str
+    bad_page: str
+    list_columns: tuple[str, str, str, str]  # asked, newest, items, question
+    show_heading: str
+    show_language: str
+    show_question: str
+    show_closed: str
+    show_closed_by: str
+    show_reply: str
+    show_undelivered: str
+    no_nearest: str  # the knowledge base did not load
+    no_synonyms: str
+    kb_invalid: str
+    # etown-bot check, backup, restore, eval, ask
+    check_failed: str
+    check_ok: str
+    check_columns: tuple[str, str, str, str]  # topic, entries, en, zh
+    check_total: str
+    size_bytes: str
+    size_mb: str
+    backup_written: str
+    restored: str
+    previous_kept: str
+    bad_folds: str
+    cross_validation: str
+    tuned: str
+    not_a_number: str
+    not_a_fraction: str
+
+
+@dataclass(frozen=True)
+class StatsWords:
+    """The statistics (``/stats``, ``etown-bot stats``): a monospace plain-text table, and the chart."""
+
+    heading: str
+    columns: tuple[str, str, str, str, str]  # window, total, answered, suggested, unanswered
+    helpful: str
+    no_ratings: str
+    top_entries: str
+    none: str
+    open_questions: str
+    undelivered: str
+    quarantined: str
+    chart_title: str
+    chart_answered: str
+    chart_not_answered: str
+
+
+@dataclass(frozen=True)
+class SuggestWords:
+    """The comments in the YAML of ``etown-bot unanswered suggest`` (each line follows "# ")."""
+
+    heading: str
+    instructions: tuple[str, ...]
+    add_under: str
+    phrasing_note: str
+    new_entry_note: str
+    nearest_too_far: str
 
 
 @dataclass(frozen=True)
@@ -173,3 +234,8 @@ class StaffWords:
     cli_answered: str
     cli_answered_by: str
     cli: CliWords
+    stats: StatsWords
+    suggest: SuggestWords
+    # left in the staff chat by the bot itself
+    update_set_aside: str  # an update Telegram sent that the bot cannot read
+    answered_with_entry_reply: str  # stored as the item's reply when answered with an entry's answer

@@ -55,6 +55,7 @@ ZH = Words(
         "仍在等待工作人员处理的{anonymised}个问题保留文字，但不再记录提问人，工作人员将无法回复。"
     ),
     forget_failed="抱歉，暂时无法删除您的数据，请过几分钟再试。",
+    start_name="，{name}",
     reply_title="北京经开区团队的回复",
     reply_asked="您的问题：",
     commands=(
@@ -94,6 +95,7 @@ ZH = Words(
         lang="语言已切换为中文。",
         unknown="未知命令。可用 /topics、/lang、/help 或 /quit。",
         empty_topic="该主题暂无问题。",
+        no_answer="（无答案：将转给工作人员）",
         bye="再见。",
     ),
 )
