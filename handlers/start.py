@@ -7,7 +7,8 @@ from telegram.ext import CommandHandler
 
 from bot.words import words
 from handlers.context import AnyApplication, Context, services
-from handlers.ui import reply_html, say, topic_keyboard
+from handlers.render import say
+from handlers.ui import reply_html, topic_keyboard
 
 
 async def start(update: Update, context: Context) -> None:

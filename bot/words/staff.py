@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from bot.words.styled import bold, code, pre
 from bot.words.types import CliWords, StaffWords, StatsWords, SuggestWords
 
 STAFF = StaffWords(
@@ -50,20 +51,23 @@ STAFF = StaffWords(
     entry_blocked="#{item}: the investor has blocked the bot; the item stays open.",
     answered_with_note="Answered with {entry} by {name} at {time}",
     phrasing_snippet="# {file}, entry '{entry}' (line {line}): add under questions.{lang}:\n    - {question}",
-    answered_with_entry_html=(
-        "✓ #{item}: the investor has the answer of <code>{entry}</code>. "
-        "To match this wording next time, add it to the knowledge base:\n<pre>{snippet}</pre>"
+    answered_with_entry=(
+        "✓ #{item}: the investor has the answer of ",
+        code("{entry}"),
+        ". To match this wording next time, add it to the knowledge base:\n",
+        pre("{snippet}"),
     ),
     queue_empty="No open questions. 🎉",
-    queue_heading_html="<b>Open questions</b>: {items} in {groups} group(s), page {page}/{pages}",
-    queue_line_html="{n}. “{question}” · asked {count}× · newest {newest} · #{first}",
+    queue_heading=(bold("Open questions"), ": {items} in {groups} group(s), page {page}/{pages}"),
+    queue_line="{n}. “{question}” · asked {count}× · newest {newest} · #{first}",
     queue_hint="Open a question to see its details; reply to it to answer the investor.",
     button_open="{n}. Open / answer #{first}",
     button_dismiss_group="Dismiss ({count})",
     button_newer="« Newer",
     button_older="Older »",
-    summary_heading_html=(
-        "<b>{count} new item(s) for staff</b>, listed together (they arrived faster than one post each):"
+    summary_heading=(
+        bold("{count} new item(s) for staff"),
+        ", listed together (they arrived faster than one post each):",
     ),
     summary_hint="Open them with /unanswered (or /answer ID text).",
     admin_commands=(

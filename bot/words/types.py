@@ -1,13 +1,16 @@
 """The shape of the bot's words: one ``Words`` per language (bot/words/en.py, zh.py) and ``StaffWords``
 for the staff, who work in English (bot/words/staff.py).
 
-Templates name their fields (``{title}``); whoever fills one escapes what goes in when the text is HTML.
+Templates name their fields (``{title}``) and hold no markup: a message with emphasis is a ``Template``
+of plain pieces and styled spans (bot/words/styled.py); handlers/render.py lays it out in Telegram HTML.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bot.words.styled import Template
 
 
 @dataclass(frozen=True)
@@ -43,20 +46,21 @@ class AnswerWords:
 
 @dataclass(frozen=True)
 class Words:
-    """What investors read in one language. Messages are Telegram HTML templates; button labels
-    (``back``, ``none_of_these``, ``helpful``, ``not_helpful``, ``related``) and ``commands`` are plain text."""
+    """What investors read in one language. Messages are templates, plain or with styled spans (``start``,
+    ``help``, ``topic_questions``, ``handed_over``); button labels (``back``, ``none_of_these``, ``helpful``,
+    ``not_helpful``, ``related``) and ``commands`` are plain text."""
 
-    start: str
-    help: str
+    start: Template
+    help: Template
     topics: str
-    topic_questions: str
+    topic_questions: Template
     back: str
     lang_prompt: str
     lang_set: str
     lang_set_unsaved: str
     did_you_mean: str
     none_of_these: str
-    handed_over: str
+    handed_over: Template
     already_handed_over: str
     unanswered: str
     not_logged: str
@@ -164,8 +168,7 @@ class SuggestWords:
 
 @dataclass(frozen=True)
 class StaffWords:
-    """What staff read: in Telegram (``*_html`` are HTML templates, the rest plain text) and on the
-    command line (``cli_*``)."""
+    """What staff read: in Telegram (templates, a few with styled spans) and on the command line (``cli``)."""
 
     # staff posts
     post_titles: Mapping[str, str]  # by PostReason
@@ -204,18 +207,18 @@ class StaffWords:
     entry_blocked: str
     answered_with_note: str
     phrasing_snippet: str
-    answered_with_entry_html: str
+    answered_with_entry: Template
     # the /unanswered pages
     queue_empty: str
-    queue_heading_html: str
-    queue_line_html: str
+    queue_heading: Template
+    queue_line: str
     queue_hint: str
     button_open: str
     button_dismiss_group: str
     button_newer: str
     button_older: str
     # the outbox's summary of many waiting posts
-    summary_heading_html: str
+    summary_heading: Template
     summary_hint: str
     # admin commands
     admin_commands: tuple[tuple[str, str], ...]  # the admins' command menu: (command, description)
