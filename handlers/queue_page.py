@@ -35,9 +35,7 @@ async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboard
         first = group.item_ids[0]
         question = button_text(group.representative, 120)
         lines.append(
-            fill_html(
-                STAFF.queue_line, n=n, question=question, count=group.count, newest=group.newest_day, first=first
-            )
+            fill_html(STAFF.queue_line, n=n, question=question, count=group.count, newest=group.newest_day, first=first)
         )
         rows.append(
             [

@@ -228,9 +228,7 @@ async def answer_with_entry(
     )
     note = STAFF.answered_with_note.format(entry=entry_id, name=staff_name(by), time=format_utc(utcnow()))
     await _close_post(query, note)
-    await bot.send_message(
-        chat_id, fill_html(STAFF.answered_with_entry, item=item_id, entry=entry_id, snippet=snippet)
-    )
+    await bot.send_message(chat_id, fill_html(STAFF.answered_with_entry, item=item_id, entry=entry_id, snippet=snippet))
 
 
 def _yaml_scalar(text: str) -> str:

@@ -27,6 +27,7 @@ from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreacha
 from bot.redact import RedactSecrets, config_secrets
 from bot.staff import chart, desk, display, export, queue, stats, suggest
 from bot.staff.desk import Outcome
+from bot.staff.reply import CliAnswered
 from bot.store import Store, StoreError, UnansweredItem
 from bot.words import STAFF
 
@@ -296,13 +297,9 @@ async def _confirm_in_staff_chat(
     chat_id = config.staff.chat_id
     if chat_id is None:
         return
-    # Telegram HTML is the handlers' to build; imported, like the messenger, only by the command that sends.
-    from handlers.staff_posts import answered_from_cli_html
-
     post = next((m for c, m in await store.staff_messages_for_item(item_id) if c == chat_id), None)
-    text = answered_from_cli_html(item_id, reply, by)
     try:
-        await messenger.send(chat_id, text, reply_to=post)
+        await messenger.send(chat_id, CliAnswered(item_id, reply, by), reply_to=post)
     except DeliveryError as exc:
         _err(STAFF.cli.confirm_failed.format(detail=_detail(config, exc)))
 
