@@ -62,8 +62,8 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("English", callback_data=callbacks.language("en")),
-                InlineKeyboardButton("中文", callback_data=callbacks.language("zh")),
+                InlineKeyboardButton(words(lang).language, callback_data=callbacks.language(lang))
+                for lang in callbacks.LANGS
             ]
         ]
     )

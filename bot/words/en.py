@@ -14,6 +14,7 @@ from bot.words.styled import bold, italic
 from bot.words.types import AnswerWords, ShellWords, Words
 
 EN = Words(
+    language="English",
     start=(
         "Hello{name}! I answer investors' questions about ",
         bold("Beijing E-Town"),

@@ -50,6 +50,7 @@ class Words:
     ``help``, ``topic_questions``, ``handed_over``); button labels (``back``, ``none_of_these``, ``helpful``,
     ``not_helpful``, ``related``) and ``commands`` are plain text."""
 
+    language: str  # the language's own name, on the /lang buttons
     start: Template
     help: Template
     topics: str

@@ -14,6 +14,7 @@ from bot.words.styled import bold, italic
 from bot.words.types import AnswerWords, ShellWords, Words
 
 ZH = Words(
+    language="中文",
     start=(
         "您好{name}！我解答投资者关于",
         bold("北京经济技术开发区"),
