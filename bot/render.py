@@ -1,8 +1,8 @@
 """Turning an entry into an answer in one language, with the period and source of every figure.
 
 ``render_answer`` produces a plain-text ``Answer``; ``format_text`` lays it out for the console and
-the command line, ``handlers.render.format_html`` for Telegram. Figures are rendered from the one value in the fact, so
-both languages always agree.
+the command line, ``handlers.render.format_html`` for Telegram. Figures are rendered from the one value
+in the fact, so both languages always agree.
 """
 
 from __future__ import annotations
