@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store import Store
+from bot.storage import Store
 
 BIN = Path(sys.executable).parent
 BASELINE = "import argparse, yaml, sqlite3, aiosqlite, asyncio"

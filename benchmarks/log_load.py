@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
 from bot.matching.evaluate import load_cases
-from bot.store import Store
+from bot.storage import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,8 +10,10 @@ Then, for issue 6: the matcher at three sizes, each in a fresh process (``benchm
 bot process end to end against the stand-in Bot API server next to a bare echo bot (``benchmarks.e2e``);
 and 10,000 unanswered questions logged at once (``benchmarks.log_load``). For issue 12: loading and
 validating 20,000 phrasings and 4.9 MB files next to PyYAML parsing the same text (``benchmarks.kb_load``).
+For issue 13: the store's writes under load next to plain aiosqlite (``benchmarks.store_load``) and the
+command line's start next to a bare Python start (``benchmarks.cli_start``).
 
-Usage: ``python -m benchmarks.run [--clinc PATH] [--quick] [--only quality,scale,e2e,log,kb]``.
+Usage: ``python -m benchmarks.run [--clinc PATH] [--quick] [--only quality,scale,e2e,log,store,kb,cli]``.
 """
 
 from __future__ import annotations
@@ -362,6 +364,16 @@ def log_load() -> list[str]:
     ]
 
 
+def store_load(quick: bool) -> list[str]:
+    from benchmarks.store_load import UPDATES, USERS, run, table
+
+    return [
+        f"### Store alone: the writes of {UPDATES:,} updates from {USERS} investors at once (`store_load.py`)",
+        "",
+        *table(run(rounds=1 if quick else 3)),
+    ]
+
+
 def kb_load(quick: bool) -> list[str]:
     from benchmarks.kb_load import run
 
@@ -392,7 +404,7 @@ def cli_start(quick: bool) -> list[str]:
     return table(measure(runs=5 if quick else 9))
 
 
-PARTS = ("quality", "scale", "e2e", "log", "kb", "cli")
+PARTS = ("quality", "scale", "e2e", "log", "store", "kb", "cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -419,6 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += [*end_to_end(args.quick), ""]
     if "log" in parts:
         lines += [*log_load(), ""]
+    if "store" in parts:
+        lines += [*store_load(args.quick), ""]
     if "kb" in parts:
         lines += [*kb_load(args.quick), ""]
     if "cli" in parts:

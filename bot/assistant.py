@@ -20,7 +20,7 @@ from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
 from bot.matching.text import Normalizer, detect_language
 from bot.render import Answer, render_answer
-from bot.store import Handoff, PostReason, QuestionRecord, Store, utcnow
+from bot.storage import Handoff, PostReason, QuestionRecord, Store, utcnow
 
 if TYPE_CHECKING:
     from bot.matching.matcher import Candidate, Match, Matcher
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _report_log_failure(write: asyncio.Future[int]) -> None:
+def _report_log_failure(write: asyncio.Future[None]) -> None:
     if not write.cancelled() and (error := write.exception()) is not None:
         log.error("could not log a question (it was answered): %s", error, exc_info=error)
 

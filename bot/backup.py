@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from bot.store import MIGRATIONS, SCHEMA_VERSION
+from bot.storage import MIGRATIONS, SCHEMA_VERSION
 
-BUSY_TIMEOUT_S = 5.0  # as the bot's own connections (bot/store.py): a busy database costs time, not the copy
+BUSY_TIMEOUT_S = 5.0  # as the bot's own connections (bot/storage/): a busy database costs time, not the copy
 SIDECARS = ("-wal", "-shm", "-journal")
 
 

@@ -28,7 +28,7 @@ from bot.config import Config
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.ratelimit import FloodGuard
 from bot.redact import RedactSecrets, protect_logs
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.words import STAFF, words
 from handlers import (
     admin,

@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
 from bot.ratelimit import FloodGuard
-from bot.store import Store
+from bot.storage import Store
 from handlers import callbacks
 from handlers.render import say
 

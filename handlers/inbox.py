@@ -34,7 +34,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, SimpleUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
-from bot.store import INT64_MAX, INT64_MIN, Store, fits_int64
+from bot.storage import INT64_MAX, INT64_MIN, Store, fits_int64
 from bot.words import STAFF
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from bot.staff.display import format_utc, shorten_utf16
 from bot.staff.posts import PostReason, staff_post_for_item
 from bot.staff.queue import open_groups
 from bot.staff.reply import reply_header
-from bot.store import utcnow
+from bot.storage import utcnow
 from bot.words import STAFF
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, services, services_of

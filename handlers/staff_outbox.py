@@ -26,7 +26,7 @@ from typing import cast
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from bot.staff.posts import PostReason
-from bot.store import OutboxPost
+from bot.storage import OutboxPost
 from bot.words import STAFF
 from handlers.context import SERVICES_KEY, AnyApplication, Services
 from handlers.render import fill_html

@@ -22,7 +22,7 @@ from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import LANGS, LoadResult
 from bot.render import format_text
-from bot.store import Store, StoreError
+from bot.storage import Store, StoreError
 from bot.words import STAFF, words
 
 

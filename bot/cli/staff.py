@@ -28,7 +28,7 @@ from bot.redact import RedactSecrets, config_secrets
 from bot.staff import chart, desk, display, export, queue, stats, suggest
 from bot.staff.desk import Outcome
 from bot.staff.reply import CliAnswered
-from bot.store import Store, StoreError, UnansweredItem
+from bot.storage import Store, StoreError, UnansweredItem
 from bot.words import STAFF
 
 log = logging.getLogger(__name__)

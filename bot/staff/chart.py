@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from bot.store import DayCount
+from bot.storage import DayCount
 from bot.words import STAFF
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.messenger import Blocked, Messenger, Refused, Unreachable
 from bot.staff.reply import InvestorReply, investor_reply
-from bot.store import Store, UnansweredItem
+from bot.storage import Store, UnansweredItem
 from bot.words import STAFF
 
 

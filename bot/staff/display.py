@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.store import UserProfile
+from bot.storage import UserProfile
 from bot.words import STAFF
 
 

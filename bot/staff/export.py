@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from bot.store import QuestionRecord, Store
+from bot.storage import QuestionRecord, Store
 
 EXPORT_COLUMNS = ("id", "asked_at", "user_id", "chat_id", "lang", "status", "entry_id", "score", "text")
 # Spreadsheets run a cell starting with these as a formula (OWASP "CSV injection"); tab and CR too,

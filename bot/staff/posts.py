@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from bot.knowledge.model import KnowledgeBase
 from bot.staff.display import describe_user
 from bot.staff.suggest import Nearest, nearest_entries
-from bot.store import Store, UnansweredItem, UserProfile
+from bot.storage import Store, UnansweredItem, UserProfile
 
 if TYPE_CHECKING:  # the matcher module is cheap, but its callers here only need the type
     from bot.matching.matcher import Matcher

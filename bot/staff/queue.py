@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.matching.text import Normalizer, clean
-from bot.store import Store, UnansweredItem
+from bot.storage import Store, UnansweredItem
 
 GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised texts that puts two questions together
 GROUPS_PER_PAGE = 10

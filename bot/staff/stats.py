@@ -10,7 +10,7 @@ from typing import Any, Literal
 from bot.matching.text import Normalizer
 from bot.staff.display import format_utc, shorten
 from bot.staff.queue import Group, open_groups
-from bot.store import DayCount, StatusCounts, Store, timestamp
+from bot.storage import DayCount, StatusCounts, Store, timestamp
 from bot.words import STAFF
 
 STATS_WINDOWS: tuple[tuple[str, dt.timedelta], ...] = (

@@ -12,7 +12,7 @@ import pytest
 
 from bot.assistant import Assistant, Knowledge, Reply
 from bot.config import MatchingConfig
-from bot.store import Store
+from bot.storage import Store
 from tests.conftest import MINI_KB
 
 ANSWERED = "how many biotech companies in BDA?"

@@ -18,7 +18,7 @@ import pytest
 
 from bot.backup import BackupError, backup, restore
 from bot.cli import main
-from bot.store import SCHEMA_VERSION, Store
+from bot.storage import SCHEMA_VERSION, Store
 from tests.bot_process import Bot
 from tests.botapi_server import FakeBotAPI
 

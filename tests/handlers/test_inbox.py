@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.store import Store
+from bot.storage import Store
 from handlers.inbox import JournalingUpdateProcessor
 from tests.botapi_server import Call, FakeBotAPI
 from tests.telegram_harness import make_config, running_bot, sent

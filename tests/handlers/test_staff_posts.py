@@ -10,7 +10,7 @@ import telegram
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.staff import display, posts, reply, suggest
-from bot.store import UserProfile
+from bot.storage import UserProfile
 from handlers import staff_posts
 from handlers.ui import MAX_MESSAGE
 from tests.bot.staff.items import item

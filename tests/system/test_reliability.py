@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.store import QuestionRecord, Store
+from bot.storage import QuestionRecord, Store
 from handlers.inbox import Inbox, JournalingRequest, QuarantiningBot
 from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 from tests.recording_request import RecordingRequest

@@ -168,7 +168,7 @@ STAFF_CHAT = -1_001_000_000_777
 def _queue_item(database: Path) -> int:
     import asyncio
 
-    from bot.store import Store
+    from bot.storage import Store
 
     async def go() -> int:
         store = await Store.open(database)

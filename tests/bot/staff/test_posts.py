@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.staff import posts
-from bot.store import Store
+from bot.storage import Store
 
 
 async def test_staff_post_for_item_reads_the_profile(store: Store, mini_kb: KnowledgeBase, matcher: Matcher) -> None:

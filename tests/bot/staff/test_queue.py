@@ -6,7 +6,7 @@ import pytest
 
 from bot.matching.matcher import Matcher
 from bot.staff import queue
-from bot.store import Store
+from bot.storage import Store
 from tests.bot.staff.items import item
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.matching.matcher import Matcher
 from bot.staff import chart, stats
-from bot.store import DayCount, Status, Store
+from bot.storage import DayCount, Status, Store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
