@@ -23,6 +23,8 @@ STAFF = StaffWords(
     post_how_to_answer="Admins: reply to this message to answer the investor.",
     more_characters="… ({count} more characters)",
     identity_removed="identity removed (the investor used /forget)",
+    who="{name}, id {id}",
+    who_id="id {id}",
     post_removed="(removed: the investor deleted their data)",
     reply_empty="the reply is empty",
     reply_too_long=(
@@ -155,6 +157,16 @@ STAFF = StaffWords(
         tuned="\ntuned calibration and thresholds (paste into config.yaml):",
         not_a_number="not a number: {text!r}",
         not_a_fraction="must be between 0 and 1: {text}",
+        bot_unset="no Telegram token: set TELEGRAM_BOT_TOKEN or telegram.token (create a bot with @BotFather)",
+        malformed_credentials=(
+            "telegram.token: not a bot token (expected <bot id>:<secret>, as @BotFather gives it; "
+            "check TELEGRAM_BOT_TOKEN / config.yaml)"
+        ),
+        webhook_not_https="telegram.webhook.url: Telegram only delivers webhooks to https:// URLs",
+        webhook_unprotected="telegram.webhook.secret_token: required when telegram.webhook.url is set",
+        webhook_check_chars="telegram.webhook.secret_token: 1-256 characters from A-Z, a-z, 0-9, _ and -",
+        run_refused="Telegram refused the token (check TELEGRAM_BOT_TOKEN / telegram.token with @BotFather)",
+        api_unreachable="could not reach the Telegram Bot API: {detail}",
     ),
     stats=StatsWords(
         heading="Questions (as of {time})",

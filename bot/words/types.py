@@ -135,6 +135,14 @@ class CliWords:
     tuned: str
     not_a_number: str
     not_a_fraction: str
+    # etown-bot run, refusing to start
+    bot_unset: str
+    malformed_credentials: str
+    webhook_not_https: str
+    webhook_unprotected: str
+    webhook_check_chars: str
+    run_refused: str
+    api_unreachable: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,8 @@ class StaffWords:
     post_how_to_answer: str
     more_characters: str
     identity_removed: str
+    who: str  # who asked: a name (and @username) with the Telegram id
+    who_id: str  # the id alone, when Telegram gave no name
     post_removed: str  # a post whose item /forget deleted
     # replies to investors
     reply_empty: str
