@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from bot.words.styled import bold, code, pre
-from bot.words.types import CliWords, StaffWords, StatsWords, SuggestWords
+from bot.words.types import CliWords, EvalWords, StaffWords, StatsWords, SuggestWords
 
 STAFF = StaffWords(
     post_titles=MappingProxyType(
@@ -181,6 +181,26 @@ STAFF = StaffWords(
         chart_title="Questions per day, last 30 days (UTC)",
         chart_answered="answered",
         chart_not_answered="not answered",
+    ),
+    eval=EvalWords(
+        cases="cases: {cases} ({in_scope} in scope, {out_of_scope} out of scope)",
+        accuracy="in-scope accuracy (answered with the right entry): {value:.1%}",
+        wrong="in-scope answered wrongly:                         {value:.1%}",
+        rejection=(
+            "out-of-scope rejection (not answered):             {value:.1%}"
+            "  (handed straight to staff: {unanswered:.1%})"
+        ),
+        suggest_rate="suggest rate (did-you-mean, all cases):            {value:.1%}",
+        top3="top-3 hit rate (in scope):                         {value:.1%}",
+        by_language="by language",
+        by_topic="by topic",
+        group=(
+            "{name:<12} n={cases:<4} accuracy {accuracy:.1%}  wrong {wrong:.1%}  oos rejected {rejected}  "
+            "top-3 {top3:.1%}"
+        ),
+        misses="misses ({count}):",
+        miss="line {line}: {q!r}: expected {expect}, got {status} (best {best} {score:.3f})",
+        more_misses="... and {count} more (use --json for all)",
     ),
     suggest=SuggestWords(
         heading="etown-bot unanswered suggest: {groups} open group(s)",

@@ -146,6 +146,24 @@ class CliWords:
 
 
 @dataclass(frozen=True)
+class EvalWords:
+    """The report of ``etown-bot eval``, plain text; the padding inside the lines aligns their figures."""
+
+    cases: str
+    accuracy: str
+    wrong: str
+    rejection: str
+    suggest_rate: str
+    top3: str
+    by_language: str
+    by_topic: str
+    group: str
+    misses: str
+    miss: str
+    more_misses: str
+
+
+@dataclass(frozen=True)
 class StatsWords:
     """The statistics (``/stats``, ``etown-bot stats``): a monospace plain-text table, and the chart."""
 
@@ -249,6 +267,7 @@ class StaffWords:
     cli_answered_by: str
     cli: CliWords
     stats: StatsWords
+    eval: EvalWords
     suggest: SuggestWords
     # left in the staff chat by the bot itself
     update_set_aside: str  # an update Telegram sent that the bot cannot read
