@@ -256,6 +256,9 @@ class StaffWords:
     not_an_open_question: str
     chart_caption: str
     export_caption: str
+    not_a_date: str  # /export and etown-bot unanswered export
+    day_out_of_range: str
+    days_reversed: str
     reload_refused: str
     reload_more_errors: str
     reloaded: str
