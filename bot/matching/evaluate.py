@@ -22,7 +22,7 @@ from bot.knowledge.model import Issue
 from bot.knowledge.reader import LineDict, read_yaml
 from bot.matching import confidence
 from bot.matching.matcher import Candidate, Matcher, decide, rescore
-from bot.matching.text import detect_language, is_traditional
+from bot.matching.text import COMMON_ZIPF, detect_language, is_traditional
 from bot.words import STAFF
 
 
@@ -52,6 +52,7 @@ class Case:
 class Ranked:
     case: Case
     candidates: tuple[Candidate, ...]
+    topic: frozenset[str] = frozenset()  # ``Matcher.topic_entries``: offered when nothing else is
 
 
 def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
@@ -82,7 +83,11 @@ def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
 
 
 def rank_all(matcher: Matcher, cases: Sequence[Case]) -> list[Ranked]:
-    return [Ranked(case, tuple(matcher.rank(case.q))) for case in cases]
+    ranked = []
+    for case in cases:
+        candidates = tuple(matcher.rank(case.q))
+        ranked.append(Ranked(case, candidates, matcher.topic_entries(case.q, candidates)))
+    return ranked
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -108,7 +113,7 @@ def report(
 
     for position, item in enumerate(ranked):
         case = item.case
-        status, _ = decide(item.candidates, each[position] if each is not None else settings)
+        status, _ = decide(item.candidates, each[position] if each is not None else settings, item.topic)
         best = item.candidates[0] if item.candidates else None
         answered_id = best.entry_id if status == "answered" and best else None
         groups = ["all", f"lang:{case.language}"]
@@ -201,13 +206,12 @@ def settings_mapping(settings: MatchingConfig) -> dict[str, Any]:
 CALIBRATION_STRENGTH = 100.0
 INNER_FOLDS = 5
 BACKGROUND_WORDS = 200
-COMMON_ZIPF = 5.0  # wordfreq's Zipf scale: "no", "why", "how", "是", "的"; not "talent", "policy", "GDP"
 
 
 def rescored(ranked: Sequence[Ranked], calibration: Calibration) -> list[Ranked]:
     """``ranked`` with every candidate scored (and re-ordered) by ``calibration`` (candidates without signals
     keep their score)."""
-    return [Ranked(item.case, tuple(rescore(item.candidates, calibration))) for item in ranked]
+    return [Ranked(item.case, tuple(rescore(item.candidates, calibration)), item.topic) for item in ranked]
 
 
 def background_cases(matcher: Matcher, limit: int = BACKGROUND_WORDS) -> list[Case]:

@@ -32,7 +32,7 @@ from bot.config import Calibration, MatchingConfig
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.classifier import EntryClassifier
 from bot.matching.confidence import Signals, probability
-from bot.matching.text import Normalizer, detect_language, has_han, load_word_frequencies, zipf
+from bot.matching.text import COMMON_ZIPF, Normalizer, detect_language, has_han, load_word_frequencies, zipf
 from bot.render import render_answer
 
 if TYPE_CHECKING:
@@ -69,6 +69,12 @@ RERANK = 10  # candidates re-ranked with rapidfuzz
 CLASSIFIER_CANDIDATES = 3  # the classifier's best entries join the similarity candidates
 SUGGESTIONS = 3
 TYPO_SIMILARITY = 80  # rapidfuzz ratio from which an unknown word counts as a misspelling of a known one
+# A question of at most this many words, of which at most TOPIC_KEY_WORDS are not common language, is a
+# topic ("talent", "gdp 2024", "亦庄 基金"): when no entry is a confident answer, the entries that know
+# every key word are offered as a did-you-mean rather than handing a bare keyword to staff.
+TOPIC_MAX_WORDS = 4
+TOPIC_KEY_WORDS = 2
+TOPIC_KNOWN = 0.75  # how far an entry must know a key word (a typo or most of a Chinese word's bigrams count)
 
 
 @dataclass(frozen=True)
@@ -126,10 +132,17 @@ class Match:
         return self.candidates[0].score if self.candidates else 0.0
 
 
-def decide(candidates: Sequence[Candidate], settings: MatchingConfig) -> tuple[Status, tuple[Candidate, ...]]:
-    """Apply the thresholds and margin to ranked candidates."""
+def decide(
+    candidates: Sequence[Candidate], settings: MatchingConfig, topic: frozenset[str] = frozenset()
+) -> tuple[Status, tuple[Candidate, ...]]:
+    """Apply the thresholds and margin to ranked candidates.
+
+    ``topic``: for a bare topic question, the entries that know its key words (``Matcher.topic_entries``):
+    offered as a did-you-mean, best first, when no entry clears ``suggest_threshold``.
+    """
     if not candidates or candidates[0].score < settings.suggest_threshold:
-        return "unanswered", ()
+        offered = tuple(c for c in candidates if c.entry_id in topic)[:SUGGESTIONS]
+        return ("suggested", offered) if offered else ("unanswered", ())
     top = candidates[0].score
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     if top >= settings.answer_threshold and top - runner_up >= settings.margin:
@@ -193,6 +206,7 @@ class Matcher:
             raise ValueError("cannot build a matcher without phrasings")
         self.entry_ids = sorted({entry_id for entry_id, _ in pairs})
         index_of = {entry_id: i for i, entry_id in enumerate(self.entry_ids)}
+        self._index_of = index_of
         # Phrasings sorted by entry, so per-entry maxima are one ``reduceat``.
         pairs.sort(key=lambda pair: index_of[pair[0]])
         self.phrasings = [text for _, text in pairs]
@@ -452,7 +466,32 @@ class Matcher:
         settings = settings or self.settings
         candidates = tuple(self.rank(question, calibration=settings.calibration))
         status, suggestions = decide(candidates, settings)
+        if status == "unanswered" and candidates:
+            status, suggestions = decide(candidates, settings, self.topic_entries(question, candidates))
         return Match(question, detect_language(question), status, candidates, suggestions)
+
+    def topic_entries(self, question: str, candidates: Sequence[Candidate]) -> frozenset[str]:
+        """For a bare topic ("talent", "人才", "gdp 2024"): the candidates that know each of its key words;
+        empty for any other question.
+
+        Key words are the question's words that are not common language (wordfreq Zipf below
+        ``COMMON_ZIPF``: "why" and "no" are never topics). A key word no entry knows ("Zhangjiang",
+        "visa") makes it no topic of this knowledge base, so it still goes to staff.
+        """
+        words = self.normalizer.words(self.normalizer.normalize(question[:MAX_QUERY_CHARS]))
+        if not words or len(words) > TOPIC_MAX_WORDS:
+            return frozenset()
+        keys = {token: _han_grams(token) if has_han(token) else None for token, s in words if zipf(s) < COMMON_ZIPF}
+        if not 0 < len(keys) <= TOPIC_KEY_WORDS:
+            return frozenset()
+        return frozenset(
+            candidate.entry_id
+            for candidate in candidates
+            if all(
+                self._known(token, grams, self._index_of[candidate.entry_id]) >= TOPIC_KNOWN
+                for token, grams in keys.items()
+            )
+        )
 
 
 # Sentences of an answer that say what the sources do NOT give ("rents are not in our sources") must not

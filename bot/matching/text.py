@@ -233,6 +233,9 @@ def load_word_frequencies() -> None:
         _frequencies(lang)
 
 
+COMMON_ZIPF = 5.0  # wordfreq's Zipf scale: "no", "why", "how", "是", "的"; not "talent", "fund", "GDP"
+
+
 @lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
     """How common a word is in general English or Chinese (Zipf scale, 0 for words rarer than ``RARE_ZIPF``)."""

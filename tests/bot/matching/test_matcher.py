@@ -149,3 +149,12 @@ def test_building_loads_the_word_frequencies_so_no_question_waits_for_them(mini_
     text._frequencies.cache_clear()
     Matcher.from_knowledge_base(mini_kb)
     assert text._frequencies.cache_info().currsize == 2  # English and Chinese
+
+
+def test_a_bare_topic_is_offered_its_entries_when_no_entry_clears_the_bar() -> None:
+    ranked = [Candidate("a", 0.10, "x"), Candidate("b", 0.05, "y"), Candidate("c", 0.01, "z")]
+    settings = MatchingConfig(answer_threshold=0.9, suggest_threshold=0.3)
+    assert decide(ranked, settings) == ("unanswered", ())
+    assert decide(ranked, settings, frozenset({"c", "b"})) == ("suggested", (ranked[1], ranked[2]))
+    # above the bar the thresholds decide, as for any question
+    assert decide([Candidate("a", 0.95, "x")], settings, frozenset({"b"})) == ("answered", ())
