@@ -1,8 +1,8 @@
 """What the core needs to send a message, without knowing it is Telegram (handlers/messenger.py is the
 Telegram implementation; the command line gets one from the composition root).
 
-``send`` takes Telegram-style HTML (``<b>``, ``<i>``, ``<blockquote>``, escaped text), built by the
-front end that sends; ``send_reply`` takes a staff reply as the core's plain data and lays it out itself.
+The core hands over plain data (an ``Outgoing``), never markup: the messenger lays it out in its own
+(Telegram HTML, escaped, in handlers/staff_posts.py), so no caller builds or escapes HTML.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
-from bot.staff.reply import InvestorReply
+from bot.staff.reply import CliAnswered, InvestorReply
+
+# What the core sends: a staff reply to an investor, or the staff chat's note that one went out.
+Outgoing = InvestorReply | CliAnswered
 
 
 class DeliveryError(Exception):
@@ -36,14 +39,9 @@ class CredentialsRefused(DeliveryError):
 class Messenger(Protocol):
     """Sends messages; used as ``async with messenger: await messenger.send(...)``."""
 
-    async def send(self, chat_id: int, html: str, *, reply_to: int | None = None) -> int:
-        """Send ``html`` to ``chat_id`` (as a reply to message ``reply_to`` if given, when it still exists);
-        returns the new message's id. Raises a ``DeliveryError``."""
-        ...
-
-    async def send_reply(self, chat_id: int, reply: InvestorReply) -> int:
-        """Send a staff reply to the investor's chat, in the messenger's own markup; returns the message id.
-        Raises a ``DeliveryError``."""
+    async def send(self, chat_id: int, message: Outgoing, *, reply_to: int | None = None) -> int:
+        """Send ``message`` to ``chat_id`` in the messenger's own markup (as a reply to message ``reply_to``
+        if given, when it still exists); returns the new message's id. Raises a ``DeliveryError``."""
         ...
 
     async def __aenter__(self) -> Messenger: ...

@@ -1,13 +1,12 @@
 """Turning an entry into an answer in one language, with the period and source of every figure.
 
-``render_answer`` produces a plain-text ``Answer``; ``format_text`` (console) and ``format_html``
-(Telegram, everything escaped) lay it out. Figures are rendered from the one value in the fact, so
-both languages always agree.
+``render_answer`` produces a plain-text ``Answer``; ``format_text`` lays it out for the console and
+the command line, ``handlers.render.format_html`` for Telegram. Figures are rendered from the one value
+in the fact, so both languages always agree.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -139,7 +138,8 @@ def _render_fact(entry: Entry, lang: str) -> Answer:
     return Answer(entry.id, text_lang, lang, entry.headline(text_lang), joiner.join(parts), _dedupe(sources))
 
 
-def _source_text(line: SourceLine, lang: str) -> str:
+def source_text(line: SourceLine, lang: str) -> str:
+    """A source as one line of plain text: its title, date and, unless verified, a warning."""
     labels = words(lang).answer
     flag = f" ({labels.unverified})" if not line.verified else ""
     return f"{line.title}, {labels.published} {line.published}{flag}"
@@ -153,23 +153,5 @@ def format_text(answer: Answer) -> str:
         lines.append(labels.fallback)
     lines.append(answer.body)
     for source in answer.sources:
-        lines.append(f"{labels.source}: {_source_text(source, answer.requested_lang)} <{source.url}>")
-    return "\n".join(lines)
-
-
-def format_html(answer: Answer) -> str:
-    """Telegram HTML: every text from the knowledge base escaped, sources as links."""
-    labels = words(answer.requested_lang).answer
-    lines = []
-    if answer.fallback:
-        lines.append(f"<i>{html.escape(labels.fallback)}</i>")
-    lines.append(f"<b>{html.escape(answer.title)}</b>")
-    lines.append(html.escape(answer.body))
-    if answer.sources:
-        label = labels.sources if len(answer.sources) > 1 else labels.source
-        links = [
-            f'<a href="{html.escape(s.url, quote=True)}">{html.escape(_source_text(s, answer.requested_lang))}</a>'
-            for s in answer.sources
-        ]
-        lines.append(f"\n<i>{html.escape(label)}:</i> " + "; ".join(links))
+        lines.append(f"{labels.source}: {source_text(source, answer.requested_lang)} <{source.url}>")
     return "\n".join(lines)

@@ -112,20 +112,17 @@ def check_telegram_config(config: Config) -> None:
     """Refuse to start on a missing or malformed token or an unsafe webhook; never echo the token."""
     telegram = config.telegram
     if not telegram.token:
-        raise SetupError("no Telegram token: set TELEGRAM_BOT_TOKEN or telegram.token (create a bot with @BotFather)")
+        raise SetupError(STAFF.cli.bot_unset)
     if not TOKEN_RE.fullmatch(telegram.token):
-        raise SetupError(
-            "telegram.token: not a bot token (expected <bot id>:<secret>, as @BotFather gives it; "
-            "check TELEGRAM_BOT_TOKEN / config.yaml)"
-        )
+        raise SetupError(STAFF.cli.malformed_credentials)
     webhook = telegram.webhook
     if webhook.url:
         if urlsplit(webhook.url).scheme != "https":
-            raise SetupError("telegram.webhook.url: Telegram only delivers webhooks to https:// URLs")
+            raise SetupError(STAFF.cli.webhook_not_https)
         if not webhook.secret_token:
-            raise SetupError("telegram.webhook.secret_token: required when telegram.webhook.url is set")
+            raise SetupError(STAFF.cli.webhook_unprotected)
         if not SECRET_RE.fullmatch(webhook.secret_token):
-            raise SetupError("telegram.webhook.secret_token: 1-256 characters from A-Z, a-z, 0-9, _ and -")
+            raise SetupError(STAFF.cli.webhook_check_chars)
 
 
 def bot_commands(lang: str) -> list[BotCommand]:
@@ -373,10 +370,10 @@ def run(config: Config) -> int:
         _err(str(exc))
         return exc.exit_code
     except InvalidToken:
-        _err("Telegram refused the token (check TELEGRAM_BOT_TOKEN / telegram.token with @BotFather)")
+        _err(STAFF.cli.run_refused)
         return EXIT_USAGE
     except NetworkError as exc:
-        _err(RedactSecrets([config.telegram.token]).clean(f"could not reach the Telegram Bot API: {exc}"))
+        _err(RedactSecrets([config.telegram.token]).clean(STAFF.cli.api_unreachable.format(detail=exc)))
         return EXIT_PROBLEMS
     except KnowledgeBaseInvalid:
         raise  # the CLI prints the file:line errors

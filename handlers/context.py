@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.ratelimit import FloodGuard
 from bot.storage import Store
 from handlers import callbacks
-from handlers.ui import say
+from handlers.render import say
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from handlers.context import AnyApplication, Context, services
-from handlers.ui import say
+from handlers.render import say
 
 log = logging.getLogger(__name__)
 

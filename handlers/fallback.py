@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.context import AnyApplication, Context, is_private, services
-from handlers.ui import reply_html, say
+from handlers.render import say
+from handlers.ui import reply_html
 
 
 async def unknown_command(update: Update, context: Context) -> None:

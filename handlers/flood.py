@@ -26,7 +26,8 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.ratelimit import FloodGuard, Verdict
 from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
-from handlers.ui import reply_html, say
+from handlers.render import say
+from handlers.ui import reply_html
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from telegram.ext import Application, ContextTypes, ExtBot, SimpleUpdateProcesso
 from telegram.request import BaseRequest, RequestData
 
 from bot.storage import INT64_MAX, INT64_MIN, Store, fits_int64
+from bot.words import STAFF
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,9 @@ class Inbox(asyncio.Queue[object]):
             if update_id is not None:
                 await self.store.finish_update(update_id)  # its journal row: never replayed
             total = await self.store.count_quarantined()
-            notice = f"Telegram sent update {update_id} in a shape the bot cannot read ({reason}); it is kept aside"
-            await self.store.queue_notice(f"{notice}, unhandled. Kept aside so far: {total}.")
+            await self.store.queue_notice(
+                STAFF.update_set_aside.format(update_id=update_id, reason=reason, total=total)
+            )
         except _DB_ERRORS as exc:
             log.error("could not keep the unreadable update %s: %s", update_id, exc)
         if self.on_quarantine is not None:

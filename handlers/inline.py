@@ -7,8 +7,8 @@ from telegram.constants import InlineQueryLimit
 from telegram.ext import InlineQueryHandler
 
 from bot.matching.text import detect_language
-from bot.render import format_html
 from handlers.context import AnyApplication, Context, services
+from handlers.render import format_html
 from handlers.ui import quote, split_html
 
 MAX_RESULTS = 10  # what the issue asks; Telegram allows 50

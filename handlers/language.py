@@ -7,7 +7,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, button, services
-from handlers.ui import language_keyboard, reply_html, say
+from handlers.render import say
+from handlers.ui import language_keyboard, reply_html
 
 
 async def choose(update: Update, context: Context) -> None:

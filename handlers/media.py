@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from handlers.context import AnyApplication, Context, services
-from handlers.ui import reply_html, say
+from handlers.render import say
+from handlers.ui import reply_html
 
 # Private chats only: in a group, media is other people's conversation. Service messages (members
 # joining, pins, ...) are not media and get no reply.

@@ -8,9 +8,8 @@ import telegram
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 
-from bot.messenger import Blocked, CredentialsRefused, Refused, Unreachable
-from bot.staff.reply import InvestorReply
-from handlers.staff_posts import investor_reply_html
+from bot.messenger import Blocked, CredentialsRefused, Outgoing, Refused, Unreachable
+from handlers.staff_posts import outgoing_html
 
 
 class TelegramMessenger:
@@ -43,10 +42,11 @@ class TelegramMessenger:
         if self._owned:
             await self._bot.shutdown()
 
-    async def send(self, chat_id: int, html: str, *, reply_to: int | None = None) -> int:
+    async def send(self, chat_id: int, message: Outgoing, *, reply_to: int | None = None) -> int:
+        text = outgoing_html(message)
         reply = telegram.ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         try:
-            message = await self._bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, reply_parameters=reply)
+            sent = await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply)
         except Forbidden as exc:
             raise Blocked(str(exc)) from None
         except InvalidToken as exc:
@@ -55,7 +55,4 @@ class TelegramMessenger:
             raise Unreachable(str(exc)) from None
         except TelegramError as exc:
             raise Refused(str(exc)) from None
-        return message.message_id
-
-    async def send_reply(self, chat_id: int, reply: InvestorReply) -> int:
-        return await self.send(chat_id, investor_reply_html(reply))
+        return sent.message_id

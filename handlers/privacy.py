@@ -14,8 +14,9 @@ from bot.staff.posts import staff_post_for_item
 from bot.words import STAFF
 from handlers.context import AnyApplication, Context, services
 from handlers.flood import update_flood
+from handlers.render import say
 from handlers.staff_posts import post_html
-from handlers.ui import reply_html, say
+from handlers.ui import reply_html
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,11 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.assistant import Reply
-from bot.render import Answer, format_html
+from bot.render import Answer
 from handlers import callbacks, staff_outbox
 from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private, services
-from handlers.ui import button_text, label_text, quote, reply_html, say, show
+from handlers.render import format_html, say
+from handlers.ui import button_text, label_text, quote, reply_html, show
 
 log = logging.getLogger(__name__)
 

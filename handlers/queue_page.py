@@ -11,7 +11,8 @@ from bot.staff.queue import open_groups, paginate
 from bot.words import STAFF
 from handlers import callbacks
 from handlers.context import Services
-from handlers.ui import button_text, fill_html
+from handlers.render import fill_html
+from handlers.ui import button_text
 
 
 async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -22,7 +23,7 @@ async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboard
         return html.escape(STAFF.queue_empty), None
     lines = [
         fill_html(
-            STAFF.queue_heading_html,
+            STAFF.queue_heading,
             items=shown.total_items,
             groups=shown.total_groups,
             page=shown.number,
@@ -34,9 +35,7 @@ async def unanswered_page(svc: Services, page: int) -> tuple[str, InlineKeyboard
         first = group.item_ids[0]
         question = button_text(group.representative, 120)
         lines.append(
-            fill_html(
-                STAFF.queue_line_html, n=n, question=question, count=group.count, newest=group.newest_day, first=first
-            )
+            fill_html(STAFF.queue_line, n=n, question=question, count=group.count, newest=group.newest_day, first=first)
         )
         rows.append(
             [

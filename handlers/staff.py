@@ -16,7 +16,6 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.render import format_html
 from bot.staff import desk
 from bot.staff.desk import Outcome
 from bot.staff.display import format_utc, shorten_utf16
@@ -29,8 +28,9 @@ from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, services, services_of
 from handlers.messenger import TelegramMessenger
 from handlers.queue_page import unanswered_page
+from handlers.render import fill_html, format_html
 from handlers.staff_posts import post_html, reply_header_html
-from handlers.ui import MAX_MESSAGE, button_text, fill_html, split_html, truncate_html, visible_len
+from handlers.ui import MAX_MESSAGE, button_text, split_html, truncate_html, visible_len
 
 log = logging.getLogger(__name__)
 
@@ -219,16 +219,16 @@ async def answer_with_entry(
         await svc.store.note_delivery_failed(item_id, STAFF.blocked_note)
         await bot.send_message(chat_id, html.escape(STAFF.entry_blocked.format(item=item_id)))
         return
-    await svc.store.answer_unanswered(item_id, f"[answered with entry {entry_id}]", by.id, only_open=True)
+    await svc.store.answer_unanswered(
+        item_id, STAFF.answered_with_entry_reply.format(entry=entry_id), by.id, only_open=True
+    )
     lang = "zh" if item.lang == "zh" else "en"
     snippet = STAFF.phrasing_snippet.format(
         file=entry.file, entry=entry_id, line=entry.line, lang=lang, question=_yaml_scalar(" ".join(item.text.split()))
     )
     note = STAFF.answered_with_note.format(entry=entry_id, name=staff_name(by), time=format_utc(utcnow()))
     await _close_post(query, note)
-    await bot.send_message(
-        chat_id, fill_html(STAFF.answered_with_entry_html, item=item_id, entry=entry_id, snippet=snippet)
-    )
+    await bot.send_message(chat_id, fill_html(STAFF.answered_with_entry, item=item_id, entry=entry_id, snippet=snippet))
 
 
 def _yaml_scalar(text: str) -> str:

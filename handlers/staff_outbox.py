@@ -29,8 +29,9 @@ from bot.staff.posts import PostReason
 from bot.storage import OutboxPost
 from bot.words import STAFF
 from handlers.context import SERVICES_KEY, AnyApplication, Services
+from handlers.render import fill_html
 from handlers.staff import post_item
-from handlers.ui import button_text, fill_html, split_html
+from handlers.ui import button_text, split_html
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class StaffOutbox:
         assert store is not None
         ids = [post.id for post in posts]
         await store.set_post_state(ids, "sending", attempt=True)
-        lines = [fill_html(STAFF.summary_heading_html, count=len(posts))]
+        lines = [fill_html(STAFF.summary_heading, count=len(posts))]
         for post in posts:
             if post.item_id is None:
                 lines.append(f"• {html.escape(button_text(post.note or '', 200))}")

@@ -1,13 +1,15 @@
 """Telegram HTML of what the staff core hands over as plain data: staff posts, replies to investors,
-and the command line's note in the staff chat. Every text from outside is escaped here."""
+and the command line's note in the staff chat (``outgoing_html``: whatever the core sends through the
+messenger). Every text from outside is escaped here."""
 
 from __future__ import annotations
 
 import html
 
+from bot.messenger import Outgoing
 from bot.staff.display import format_utc, shorten, shorten_utf16
 from bot.staff.posts import StaffPost
-from bot.staff.reply import InvestorReply, ReplyHeader
+from bot.staff.reply import CliAnswered, InvestorReply, ReplyHeader
 from bot.words import STAFF
 from handlers.ui import MAX_MESSAGE, visible_len
 
@@ -52,8 +54,15 @@ def investor_reply_html(reply: InvestorReply) -> str:
     return f"{reply_header_html(reply.header)}\n{html.escape(reply.text)}"
 
 
-def answered_from_cli_html(item_id: int, reply: str, by: int | None) -> str:
+def answered_from_cli_html(note: CliAnswered) -> str:
     """The staff chat's note that ``etown-bot unanswered answer`` delivered a reply."""
-    who = STAFF.cli_answered_by.format(by=by) if by is not None else ""
-    heading = html.escape(STAFF.cli_answered.format(item=item_id, who=who))
-    return f"{heading}\n<blockquote>{html.escape(reply)}</blockquote>"
+    who = STAFF.cli_answered_by.format(by=note.by) if note.by is not None else ""
+    heading = html.escape(STAFF.cli_answered.format(item=note.item_id, who=who))
+    return f"{heading}\n<blockquote>{html.escape(note.reply)}</blockquote>"
+
+
+def outgoing_html(message: Outgoing) -> str:
+    """What the core sends through the messenger, as Telegram HTML."""
+    if isinstance(message, InvestorReply):
+        return investor_reply_html(message)
+    return answered_from_cli_html(message)

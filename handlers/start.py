@@ -5,8 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot.words import words
 from handlers.context import AnyApplication, Context, services
-from handlers.ui import reply_html, say, topic_keyboard
+from handlers.render import say
+from handlers.ui import reply_html, topic_keyboard
 
 
 async def start(update: Update, context: Context) -> None:
@@ -16,7 +18,7 @@ async def start(update: Update, context: Context) -> None:
     svc = services(context)
     lang = await svc.ui_lang(user)
     first_name = user.first_name if user is not None else ""
-    name = f"{'，' if lang == 'zh' else ', '}{first_name}" if first_name else ""
+    name = words(lang).start_name.format(name=first_name) if first_name else ""
     await reply_html(message, say(lang, "start", name=name), topic_keyboard(svc.knowledge.kb, lang))
 
 

@@ -7,7 +7,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, button, services
-from handlers.ui import entry_buttons, label_text, reply_html, say, show, topic_keyboard
+from handlers.render import say
+from handlers.ui import entry_buttons, label_text, reply_html, show, topic_keyboard
 
 
 async def topics_command(update: Update, context: Context) -> None:

@@ -1,4 +1,4 @@
-"""Saying the bot's words (``bot.words``) in Telegram HTML, keyboards, and sending long HTML safely."""
+"""Keyboards and button labels, and sending long Telegram HTML safely (handlers/render.py builds the HTML)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,6 @@ from handlers import callbacks
 
 MAX_MESSAGE = MessageLimit.MAX_TEXT_LENGTH  # 4096
 BUTTON_CHARS = 60
-
-
-def say(lang: str, key: str, **values: object) -> str:
-    """The message ``key`` of ``words(lang)``; every value is HTML-escaped, so user text can be passed safely."""
-    return fill_html(getattr(words(lang), key), **values)
-
-
-def fill_html(template: str, **values: object) -> str:
-    """An HTML template (``bot.words``) filled with ``values``, each HTML-escaped."""
-    return template.format(**{k: html.escape(str(v)) for k, v in values.items()})
 
 
 def label_text(lang: str, key: str, **values: object) -> str:
@@ -72,8 +62,8 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("English", callback_data=callbacks.language("en")),
-                InlineKeyboardButton("中文", callback_data=callbacks.language("zh")),
+                InlineKeyboardButton(words(lang).language, callback_data=callbacks.language(lang))
+                for lang in callbacks.LANGS
             ]
         ]
     )

@@ -23,6 +23,7 @@ from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import LANGS, LoadResult
 from bot.render import format_text
 from bot.storage import Store, StoreError
+from bot.words import STAFF, words
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,10 +113,10 @@ def reply_text(reply: Reply) -> str:
     if reply.answer is not None:
         return format_text(reply.answer)
     if reply.suggestions:
-        lines = ["Did you mean:" if reply.lang == "en" else "您是不是想问："]
+        lines = [words(reply.lang).shell.did_you_mean]
         lines += [f"  {n}. {s.question}  [{s.entry_id} {s.score:.2f}]" for n, s in enumerate(reply.suggestions, 1)]
         return "\n".join(lines)
-    return "(no answer: this question would be passed to staff)" if reply.lang == "en" else "（无答案：将转给工作人员）"
+    return words(reply.lang).shell.no_answer
 
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
@@ -142,7 +143,12 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     result = load_knowledge_base(directory)
     _print_issues(result)
     if result.kb is None:
-        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in {directory}", file=sys.stderr)
+        print(
+            STAFF.cli.check_failed.format(
+                errors=len(result.errors), warnings=len(result.warnings), directory=directory
+            ),
+            file=sys.stderr,
+        )
         return EXIT_PROBLEMS
     kb = result.kb
     phrasings: Counter[tuple[str, str]] = Counter()
@@ -157,22 +163,31 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         for lang in LANGS:
             phrasings[(topic, lang)] += len(entry.questions.get(lang, ()))
     print(
-        f"{directory}: OK: {len(kb.entries)} entries ({facts} facts), {len(kb.sources)} sources, "
-        f"{len(kb.synonyms)} synonym groups, {len(result.warnings)} warning(s)"
+        STAFF.cli.check_ok.format(
+            directory=directory,
+            entries=len(kb.entries),
+            facts=facts,
+            sources=len(kb.sources),
+            synonyms=len(kb.synonyms),
+            warnings=len(result.warnings),
+        )
     )
     order = [t.id for t in kb.topics] + sorted(set(entries) - {t.id for t in kb.topics})
-    print(f"{'topic':<14}{'entries':>8}{'en':>6}{'zh':>6}")
+    topic_column, entries_column, en_column, zh_column = STAFF.cli.check_columns
+    print(f"{topic_column:<14}{entries_column:>8}{en_column:>6}{zh_column:>6}")
     for topic in order:
         if entries[topic]:
             print(f"{topic:<14}{entries[topic]:>8}{phrasings[(topic, 'en')]:>6}{phrasings[(topic, 'zh')]:>6}")
     total_en = sum(v for (_, lang), v in phrasings.items() if lang == "en")
     total_zh = sum(v for (_, lang), v in phrasings.items() if lang == "zh")
-    print(f"{'total':<14}{sum(entries.values()):>8}{total_en:>6}{total_zh:>6}")
+    print(f"{STAFF.cli.check_total:<14}{sum(entries.values()):>8}{total_en:>6}{total_zh:>6}")
     return EXIT_OK
 
 
 def _size(size: int) -> str:
-    return f"{size:,} bytes" if size < 10_000 else f"{size / 1e6:.1f} MB ({size:,} bytes)"
+    return (
+        STAFF.cli.size_bytes.format(size=size) if size < 10_000 else STAFF.cli.size_mb.format(mb=size / 1e6, size=size)
+    )
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
@@ -183,7 +198,7 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     except backup.BackupError as exc:
         _err(str(exc))
         return EXIT_PROBLEMS
-    print(f"wrote {info.path}: {_size(info.size)}, schema version {info.schema_version}, owner-only (0600)")
+    print(STAFF.cli.backup_written.format(path=info.path, size=_size(info.size), version=info.schema_version))
     return EXIT_OK
 
 
@@ -196,9 +211,11 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_PROBLEMS
     info = done.database
-    print(f"restored {args.path} into {info.path}: {_size(info.size)}, schema version {info.schema_version}")
+    print(
+        STAFF.cli.restored.format(backup=args.path, path=info.path, size=_size(info.size), version=info.schema_version)
+    )
     if done.previous is not None:
-        print(f"the replaced database is kept as {done.previous}")
+        print(STAFF.cli.previous_kept.format(path=done.previous))
     return EXIT_OK
 
 
@@ -236,7 +253,7 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         return EXIT_PROBLEMS
     if args.folds is not None and not 2 <= args.folds <= len(cases):
-        _err(f"--folds must be between 2 and the number of cases ({len(cases)})")
+        _err(STAFF.cli.bad_folds.format(cases=len(cases)))
         return EXIT_USAGE
     ranked = rank_all(knowledge.matcher, cases)
     background = rank_all(knowledge.matcher, background_cases(knowledge.matcher)) if args.tune or args.folds else []
@@ -256,12 +273,12 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False))
         return EXIT_OK
     if args.folds is not None:
-        print(f"{args.folds}-fold cross-validation (each fold decided by what --tune fits on the other folds)")
+        print(STAFF.cli.cross_validation.format(folds=args.folds))
     print(format_report(figures))
     if args.tune:
         import yaml
 
-        print("\ntuned calibration and thresholds (paste into config.yaml):")
+        print(STAFF.cli.tuned)
         print(yaml.safe_dump({"matching": figures["settings"]}, sort_keys=False).rstrip())
     return EXIT_OK
 
@@ -271,9 +288,9 @@ def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise argparse.ArgumentTypeError(STAFF.cli.not_a_number.format(text=text)) from None
     if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
+        raise argparse.ArgumentTypeError(STAFF.cli.not_a_fraction.format(text=text))
     return value
 
 
@@ -332,7 +349,7 @@ def _command(config: Config, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except KnowledgeBaseInvalid as exc:
         _print_issues(exc.result)
-        _err(f"{exc}; run 'etown-bot check' for details")
+        _err(STAFF.cli.kb_invalid.format(problem=exc))
         return EXIT_PROBLEMS
     except StoreError as exc:
         _err(str(exc))

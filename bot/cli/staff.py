@@ -27,6 +27,7 @@ from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreacha
 from bot.redact import RedactSecrets, config_secrets
 from bot.staff import chart, desk, display, export, queue, stats, suggest
 from bot.staff.desk import Outcome
+from bot.staff.reply import CliAnswered
 from bot.storage import Store, StoreError, UnansweredItem
 from bot.words import STAFF
 
@@ -132,7 +133,7 @@ def dispatch(config: Config, args: argparse.Namespace) -> int:
     except KnowledgeBaseInvalid as exc:
         for issue in exc.result.errors:
             print(issue, file=sys.stderr)
-        _err(f"{exc}; run 'etown-bot check' for details")
+        _err(STAFF.cli.kb_invalid.format(problem=exc))
         return EXIT_PROBLEMS
 
 
@@ -157,7 +158,7 @@ def _normalizer(config: Config) -> Normalizer:
         # to group a few questions (benchmarks/README.md, "command-line start").
         return load_normalizer(config.knowledge_dir)
     except KnowledgeBaseInvalid as exc:
-        _err(f"{exc}; grouping without its synonyms")
+        _err(STAFF.cli.no_synonyms.format(problem=exc))
         return Normalizer()
 
 
@@ -166,7 +167,7 @@ def _normalizer(config: Config) -> Normalizer:
 
 async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
     if args.page < 1 or args.per_page < 1:
-        raise _Usage("--page must be 1 or more")
+        raise _Usage(STAFF.cli.bad_page)
     groups = await queue.open_groups(store, _normalizer(config))
     if not groups:
         print(STAFF.cli.no_open)
@@ -177,7 +178,8 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
             items=page.total_items, groups=page.total_groups, page=page.number, pages=page.pages
         )
     )
-    print(f"{'asked':>5}  {'newest':<10}  {'items':<24}  question")
+    asked, newest, items, question = STAFF.cli.list_columns
+    print(f"{asked:>5}  {newest:<10}  {items:<24}  {question}")
     for group in page.groups:
         ids = " ".join(f"#{i}" for i in group.item_ids[:MAX_LISTED_IDS])
         if group.count > MAX_LISTED_IDS:
@@ -194,28 +196,33 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
         _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     profile = await store.get_user(item.user_id) if item.user_id is not None else None
-    print(f"#{item.id}  {item.status}  asked {display.format_utc(item.created_at)}")
-    print(f"From: {display.describe_user(item.user_id, profile)}")
-    print(f"Language: {item.lang}")
-    print("Question:")
+    print(STAFF.cli.show_heading.format(item=item.id, status=item.status, asked=display.format_utc(item.created_at)))
+    print(STAFF.post_from.format(who=display.describe_user(item.user_id, profile)))
+    print(STAFF.cli.show_language.format(lang=item.lang))
+    print(STAFF.cli.show_question)
     print("  " + "\n  ".join(item.text.splitlines() or [""]))
     try:
         knowledge = _knowledge(config)
     except KnowledgeBaseInvalid as exc:
-        _err(f"{exc}; nearest entries not shown")
+        _err(STAFF.cli.no_nearest.format(problem=exc))
     else:
         nearest = suggest.nearest_entries(item.text, knowledge.kb, knowledge.matcher, item.lang)
-        print("Nearest entries:" if nearest else "Nearest entries: none")
+        print(STAFF.post_nearest if nearest else STAFF.post_nearest_none)
         for n, candidate in enumerate(nearest, 1):
             print(f"  {n}. {candidate.entry_id}  {candidate.score:.2f}  {candidate.headline}")
     if item.status != "new":
-        by = f" by {item.replied_by}" if item.replied_by is not None else ""
-        print(f"{item.status.capitalize()}{by} at {display.format_utc(item.replied_at or '')}")
+        by = STAFF.cli.show_closed_by.format(by=item.replied_by) if item.replied_by is not None else ""
+        print(
+            STAFF.cli.show_closed.format(
+                status=item.status.capitalize(), by=by, time=display.format_utc(item.replied_at or "")
+            )
+        )
     if item.reply:
-        print("Reply:")
+        print(STAFF.cli.show_reply)
         print("  " + "\n  ".join(item.reply.splitlines()))
     if item.delivery_error and item.status == "new":
-        print(f"Last reply not delivered ({display.format_utc(item.delivery_failed_at or '')}): {item.delivery_error}")
+        failed_at = display.format_utc(item.delivery_failed_at or "")
+        print(STAFF.cli.show_undelivered.format(time=failed_at, error=item.delivery_error))
     return EXIT_OK
 
 
@@ -290,13 +297,9 @@ async def _confirm_in_staff_chat(
     chat_id = config.staff.chat_id
     if chat_id is None:
         return
-    # Telegram HTML is the handlers' to build; imported, like the messenger, only by the command that sends.
-    from handlers.staff_posts import answered_from_cli_html
-
     post = next((m for c, m in await store.staff_messages_for_item(item_id) if c == chat_id), None)
-    text = answered_from_cli_html(item_id, reply, by)
     try:
-        await messenger.send(chat_id, text, reply_to=post)
+        await messenger.send(chat_id, CliAnswered(item_id, reply, by), reply_to=post)
     except DeliveryError as exc:
         _err(STAFF.cli.confirm_failed.format(detail=_detail(config, exc)))
 
@@ -337,7 +340,7 @@ async def _export(config: Config, args: argparse.Namespace, store: Store) -> int
         except OSError as exc:
             _err(f"{args.output}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
-    where = f" to {args.output}" if args.output else ""
+    where = STAFF.cli.exported_to.format(path=args.output) if args.output else ""
     print(STAFF.cli.exported.format(count=count, where=where), file=sys.stderr)
     return EXIT_OK
 

@@ -23,6 +23,7 @@ from bot.knowledge.reader import LineDict, read_yaml
 from bot.matching import confidence
 from bot.matching.matcher import Candidate, Matcher, decide, rescore
 from bot.matching.text import COMMON_ZIPF, detect_language, is_traditional
+from bot.words import STAFF
 
 
 class CasesError(Exception):
@@ -379,35 +380,36 @@ def cross_validate(
 
 def format_report(figures: Mapping[str, Any], max_misses: int = 40) -> str:
     """The human-readable report."""
+    said = STAFF.eval
     lines = [
-        f"cases: {figures['cases']} ({figures['in_scope']} in scope, {figures['out_of_scope']} out of scope)",
-        f"in-scope accuracy (answered with the right entry): {figures['in_scope_accuracy']:.1%}",
-        f"in-scope answered wrongly:                         {figures['in_scope_wrong']:.1%}",
-        f"out-of-scope rejection (not answered):             {figures['out_of_scope_recall']:.1%}"
-        f"  (handed straight to staff: {figures['out_of_scope_unanswered']:.1%})",
-        f"suggest rate (did-you-mean, all cases):            {figures['suggest_rate']:.1%}",
-        f"top-3 hit rate (in scope):                         {figures['top3']:.1%}",
+        said.cases.format(cases=figures["cases"], in_scope=figures["in_scope"], out_of_scope=figures["out_of_scope"]),
+        said.accuracy.format(value=figures["in_scope_accuracy"]),
+        said.wrong.format(value=figures["in_scope_wrong"]),
+        said.rejection.format(value=figures["out_of_scope_recall"], unanswered=figures["out_of_scope_unanswered"]),
+        said.suggest_rate.format(value=figures["suggest_rate"]),
+        said.top3.format(value=figures["top3"]),
     ]
-    for title, key in (("by language", "by_language"), ("by topic", "by_topic")):
+    for title, key in ((said.by_language, "by_language"), (said.by_topic, "by_topic")):
         if key not in figures:
             continue
         lines.append(f"\n{title}:")
         for name, group in figures[key].items():
             # Topics hold only in-scope questions: their out-of-scope rate would be a meaningless 0%.
             rejected = f"{group['out_of_scope_recall']:.1%}" if group["out_of_scope"] else "-"
-            lines.append(
-                f"  {name:<12} n={group['cases']:<4} accuracy {group['in_scope_accuracy']:.1%}  "
-                f"wrong {group['in_scope_wrong']:.1%}  oos rejected {rejected}  "
-                f"top-3 {group['top3']:.1%}"
+            line = said.group.format(
+                name=name,
+                cases=group["cases"],
+                accuracy=group["in_scope_accuracy"],
+                wrong=group["in_scope_wrong"],
+                rejected=rejected,
+                top3=group["top3"],
             )
+            lines.append(f"  {line}")
     misses = figures["misses"]
     if misses:
-        lines.append(f"\nmisses ({len(misses)}):")
+        lines.append("\n" + said.misses.format(count=len(misses)))
         for miss in misses[:max_misses]:
-            lines.append(
-                f"  line {miss['line']}: {miss['q']!r}: expected {miss['expect']}, got {miss['status']}"
-                f" (best {miss['best']} {miss['score']:.3f})"
-            )
+            lines.append("  " + said.miss.format(**miss))
         if len(misses) > max_misses:
-            lines.append(f"  ... and {len(misses) - max_misses} more (use --json for all)")
+            lines.append("  " + said.more_misses.format(count=len(misses) - max_misses))
     return "\n".join(lines)

@@ -6,9 +6,10 @@ import io
 from collections.abc import Sequence
 
 from bot.storage import DayCount
+from bot.words import STAFF
 
 
-def render_chart(daily: Sequence[DayCount], title: str = "Questions per day, last 30 days (UTC)") -> bytes:
+def render_chart(daily: Sequence[DayCount], title: str = STAFF.stats.chart_title) -> bytes:
     """A PNG bar chart of answered vs not answered (suggested or unanswered) questions per day.
 
     CPU-bound for about 0.1 s: call it through ``asyncio.to_thread`` from the bot.
@@ -24,8 +25,8 @@ def render_chart(daily: Sequence[DayCount], title: str = "Questions per day, las
     positions = list(range(len(daily)))
     answered = [d.answered for d in daily]
     other = [d.not_answered for d in daily]
-    axes.bar(positions, answered, color="#2e7d32", label="answered")
-    axes.bar(positions, other, bottom=answered, color="#c62828", label="not answered")
+    axes.bar(positions, answered, color="#2e7d32", label=STAFF.stats.chart_answered)
+    axes.bar(positions, other, bottom=answered, color="#c62828", label=STAFF.stats.chart_not_answered)
     step = max(1, len(daily) // 6)
     axes.set_xticks(positions[::step], [d.day[5:] for d in daily][::step])
     axes.set_xlim(-0.6, max(len(daily), 1) - 0.4)

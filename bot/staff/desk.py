@@ -75,7 +75,7 @@ async def send_reply(
     message = prepared.message
     assert prepared.ready and item is not None and item.chat_id is not None and message is not None
     try:
-        await messenger.send_reply(item.chat_id, message)
+        await messenger.send(item.chat_id, message)
     except Blocked:
         await store.note_delivery_failed(item.id, STAFF.blocked_note)
         return Delivery(Outcome.BLOCKED, item)

@@ -64,4 +64,4 @@ def describe_user(user_id: int | None, profile: UserProfile | None) -> str:
     if profile is not None and profile.username:
         parts.append(f"(@{profile.username})" if parts else f"@{profile.username}")
     name = " ".join(parts)
-    return f"{name}, id {user_id}" if name else f"id {user_id}"
+    return STAFF.who.format(name=name, id=user_id) if name else STAFF.who_id.format(id=user_id)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from bot.storage import QuestionRecord, Store
+from bot.words import STAFF
 
 EXPORT_COLUMNS = ("id", "asked_at", "user_id", "chat_id", "lang", "status", "entry_id", "score", "text")
 # Spreadsheets run a cell starting with these as a formula (OWASP "CSV injection"); tab and CR too,
@@ -65,16 +66,16 @@ def parse_day(text: str) -> dt.date:
             raise ValueError
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+        raise ValueError(STAFF.not_a_date.format(text=text)) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"{text} is outside {FIRST_DAY} to {LAST_DAY} (leave a date out for no limit)")
+        raise ValueError(STAFF.day_out_of_range.format(text=text, first=FIRST_DAY, last=LAST_DAY))
     return day
 
 
 def day_bounds(first: dt.date | None, last: dt.date | None) -> tuple[str | None, str | None]:
     """Stored-timestamp bounds ``[start, end)`` covering the whole days ``first`` .. ``last`` (UTC)."""
     if first is not None and last is not None and first > last:
-        raise ValueError(f"the start date {first} is after the end date {last}")
+        raise ValueError(STAFF.days_reversed.format(first=first, last=last))
     start = first.isoformat() if first else None
     end = (last + dt.timedelta(days=1)).isoformat() if last else None
     return start, end

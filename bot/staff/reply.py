@@ -1,4 +1,5 @@
-"""What an investor receives when staff answer: the team's header, their question quoted, the reply.
+"""What an investor receives when staff answer: the team's header, their question quoted, the reply;
+and the staff chat's note when the reply went out from the command line.
 
 Plain data, checked here once for every front end; handlers/staff_posts.py renders it as Telegram HTML.
 """
@@ -29,6 +30,16 @@ class InvestorReply:
 
     header: ReplyHeader
     text: str
+
+
+@dataclass(frozen=True)
+class CliAnswered:
+    """The staff chat's note that ``etown-bot unanswered answer`` delivered ``reply`` to item ``item_id``
+    (``by``: the staff member's Telegram id, when given)."""
+
+    item_id: int
+    reply: str
+    by: int | None
 
 
 def reply_header(question: str, lang: str) -> ReplyHeader:

@@ -11,6 +11,7 @@ from bot.matching.text import Normalizer
 from bot.staff.display import format_utc, shorten
 from bot.staff.queue import Group, open_groups
 from bot.storage import DayCount, StatusCounts, Store, timestamp
+from bot.words import STAFF
 
 STATS_WINDOWS: tuple[tuple[str, dt.timedelta], ...] = (
     ("24 h", dt.timedelta(hours=24)),
@@ -87,32 +88,30 @@ def _percent(value: float) -> str:
 
 def format_stats(summary: StatsSummary) -> str:
     """A plain-text table (monospace) of the summary."""
-    lines = [f"Questions (as of {format_utc(summary.generated_at)})"]
-    lines.append(f"{'window':<8}{'total':>7}{'answered':>10}{'suggested':>11}{'unanswered':>12}")
-    for window in summary.windows:
+    said = STAFF.stats
+    window, total, answered, suggested, unanswered = said.columns
+    lines = [said.heading.format(time=format_utc(summary.generated_at))]
+    lines.append(f"{window:<8}{total:>7}{answered:>10}{suggested:>11}{unanswered:>12}")
+    for row in summary.windows:
         lines.append(
-            f"{window.label:<8}{window.counts.total:>7}{_percent(window.rate('answered')):>10}"
-            f"{_percent(window.rate('suggested')):>11}{_percent(window.rate('unanswered')):>12}"
+            f"{row.label:<8}{row.counts.total:>7}{_percent(row.rate('answered')):>10}"
+            f"{_percent(row.rate('suggested')):>11}{_percent(row.rate('unanswered')):>12}"
         )
     ratio = summary.helpful_ratio
     feedback = summary.helpful + summary.not_helpful
     lines.append("")
-    lines.append(
-        f"Helpful (30 d): {_percent(ratio)} of {feedback} rating(s)"
-        if ratio is not None
-        else "Helpful (30 d): no ratings"
-    )
+    lines.append(said.helpful.format(percent=_percent(ratio), count=feedback) if ratio is not None else said.no_ratings)
     lines.append("")
-    lines.append("Top entries (30 d):")
-    lines += [f"  {count:>5}  {entry_id}" for entry_id, count in summary.top_entries] or ["  none"]
+    lines.append(said.top_entries)
+    lines += [f"  {count:>5}  {entry_id}" for entry_id, count in summary.top_entries] or [f"  {said.none}"]
     lines.append("")
-    lines.append(f"Open questions: {summary.open_items}")
+    lines.append(said.open_questions.format(count=summary.open_items))
     lines += [f"  {g.count:>5}  {g.newest_day}  {shorten(g.representative, 80)}" for g in summary.top_groups] or [
-        "  none"
+        f"  {said.none}"
     ]
     lines.append("")
-    lines.append(f"Replies not delivered (30 d): {summary.undelivered}")
-    lines.append(f"Updates set aside as unreadable: {summary.quarantined}")
+    lines.append(said.undelivered.format(count=summary.undelivered))
+    lines.append(said.quarantined.format(count=summary.quarantined))
     return "\n".join(lines)
 
 

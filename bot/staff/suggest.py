@@ -13,6 +13,7 @@ import yaml
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.text import clean, detect_language
 from bot.staff.queue import Group
+from bot.words import STAFF
 
 if TYPE_CHECKING:  # the matcher module is cheap, but its callers here only need the type
     from bot.matching.matcher import Matcher
@@ -78,6 +79,7 @@ def suggest_yaml(
     Wordings the knowledge base already has are left out (``check`` refuses the same question twice).
     Skeletons have empty answers, which ``etown-bot check`` refuses: one pasted unedited never goes live.
     """
+    said = STAFF.suggest
     settings = matcher.settings
     # Halfway between "offered as did-you-mean" and "answered": near enough to be the same question.
     threshold = (settings.suggest_threshold + settings.answer_threshold) / 2 if min_score is None else min_score
@@ -112,10 +114,10 @@ def suggest_yaml(
             for lang in sorted(by_lang):
                 target.setdefault(lang, []).extend(by_lang[lang])
             notes.setdefault(entry.id, []).append(
-                f"asked {group.count}x, newest {group.newest_day}, score {best.score:.2f}"
+                said.phrasing_note.format(count=group.count, newest=group.newest_day, score=best.score)
             )
             if len(notes[entry.id]) == 1:
-                notes[entry.id].insert(0, f"{entry.id} ({entry.file}:{entry.line}): add under its questions:")
+                notes[entry.id].insert(0, said.add_under.format(entry=entry.id, file=entry.file, line=entry.line))
             continue
         # Named by its English words with synonyms applied ("E-Town" -> etown); a Chinese question has none.
         latin = bool(_slug(clean(group.representative)))
@@ -129,18 +131,13 @@ def suggest_yaml(
             skeleton["topic"] = kb.entries[best.entry_id].topic
         skeleton["questions"] = {lang: by_lang[lang] for lang in sorted(by_lang)}
         skeleton["answer"] = {lang: "" for lang in ("en", "zh")}
-        note = f"asked {group.count}x, newest {group.newest_day}"
+        note = said.new_entry_note.format(count=group.count, newest=group.newest_day)
         if best is not None:
-            note += f"; nearest: {best.entry_id} {best.score:.2f} (too far)"
+            note += said.nearest_too_far.format(entry=best.entry_id, score=best.score)
         new_entries.append((note, skeleton))
 
-    lines = [
-        _comment(f"etown-bot unanswered suggest: {len(groups)} open group(s)"),
-        "# Review before pasting, then run `etown-bot check`.",
-        "# phrasings: new ways investors asked an existing entry; add each list under that entry's `questions:`.",
-        "# new_entries: questions no entry answers; paste into an entries file, write the answer (and a source).",
-        "#   Their answers are empty on purpose: `check` refuses them until you write one.",
-    ]
+    lines = [_comment(said.heading.format(groups=len(groups)))]
+    lines += [f"# {line}" for line in said.instructions]  # as written: the last one is indented on purpose
     if phrasings:
         lines.append("phrasings:")
         for entry_id, by_lang in phrasings.items():

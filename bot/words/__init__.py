@@ -1,4 +1,5 @@
-"""The bot's words, one module per language (``en``, ``zh``) and one for staff (``staff``).
+"""The bot's words, one module per language (``en``, ``zh``) and one for staff (``staff``), without markup
+(emphasis is a styled span, bot/words/styled.py; handlers/render.py makes Telegram HTML of them).
 
 ``words(lang)`` gives a language's ``Words`` (English for any other code); ``STAFF`` is what staff read.
 """

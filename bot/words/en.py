@@ -1,44 +1,53 @@
 """The bot's words to investors in English: the Telegram chat, the console (``etown-bot shell``)
 and the labels around answers.
 
-Telegram messages are HTML templates (``handlers.ui.say`` fills their fields, escaped); button
-labels and the console's words are plain text.
+Messages are plain-text templates, some with bold or italic spans (bot/words/styled.py;
+``handlers.render.say`` lays them out in Telegram HTML and escapes their fields); button labels and the
+console's words are plain text.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
+from bot.words.styled import bold, italic
 from bot.words.types import AnswerWords, ShellWords, Words
 
 EN = Words(
+    language="English",
     start=(
-        "Hello{name}! I answer investors' questions about <b>Beijing E-Town</b> (BDA, Yizhuang) and its "
+        "Hello{name}! I answer investors' questions about ",
+        bold("Beijing E-Town"),
+        " (BDA, Yizhuang) and its "
         "biopharmaceutical industry: policies and incentives, funds, talent, parks, companies, clinical "
         "trials, events and statistics.\n\n"
         "Ask in English or Chinese, in your own words. Every figure comes with its source and date. "
         "When I don't have a sourced answer, I pass your question to our staff, who reply here.\n\n"
-        "Browse by topic:"
+        "Browse by topic:",
     ),
     help=(
-        "<b>How to use this bot</b>\n"
-        "• Type a question, e.g. <i>How many biotech companies are in BDA?</i> or <i>亦庄有哪些产业基金？</i>\n"
+        bold("How to use this bot"),
+        "\n• Type a question, e.g. ",
+        italic("How many biotech companies are in BDA?"),
+        " or ",
+        italic("亦庄有哪些产业基金？"),
+        "\n"
         '• If I\'m not sure, I offer a few "Did you mean" choices; "None of these" sends your '
         "question to staff.\n"
         "• /topics: browse questions by topic\n"
         "• /lang: switch between English and Chinese\n"
         "• /help: this message\n"
-        "In a group, mention me or reply to my message."
+        "In a group, mention me or reply to my message.",
     ),
     topics="Choose a topic:",
-    topic_questions="<b>{title}</b>: choose a question:",
+    topic_questions=(bold("{title}"), ": choose a question:"),
     back="« Topics",
     lang_prompt="Choose your language:",
     lang_set="I'll answer in English from now on.",
     lang_set_unsaved="I'll answer in English (I couldn't save this choice; it lasts until the bot restarts).",
     did_you_mean="I'm not sure I understood. Did you mean:",
     none_of_these="None of these",
-    handed_over=("Thank you. I've passed your question to our staff; they will reply here.\n\n<i>{question}</i>"),
+    handed_over=("Thank you. I've passed your question to our staff; they will reply here.\n\n", italic("{question}")),
     already_handed_over="Your question is already with our staff.",
     unanswered=(
         "I don't have a sourced answer to that yet, so I won't guess. I've passed your question to our "
@@ -64,6 +73,7 @@ EN = Words(
         "so staff cannot reply to them."
     ),
     forget_failed="Sorry, I couldn't delete your data just now. Please try again in a few minutes.",
+    start_name=", {name}",
     reply_title="Answer from the Beijing E-Town team",
     reply_asked="You asked:",
     commands=(
@@ -104,6 +114,7 @@ EN = Words(
         lang="Language set to English.",
         unknown="Unknown command. Try /topics, /lang, /help or /quit.",
         empty_topic="No questions in this topic yet.",
+        no_answer="(no answer: this question would be passed to staff)",
         bye="Goodbye.",
     ),
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from bot.words.types import CliWords, StaffWords
+from bot.words.styled import bold, code, pre
+from bot.words.types import CliWords, EvalWords, StaffWords, StatsWords, SuggestWords
 
 STAFF = StaffWords(
     post_titles=MappingProxyType(
@@ -22,6 +23,8 @@ STAFF = StaffWords(
     post_how_to_answer="Admins: reply to this message to answer the investor.",
     more_characters="… ({count} more characters)",
     identity_removed="identity removed (the investor used /forget)",
+    who="{name}, id {id}",
+    who_id="id {id}",
     post_removed="(removed: the investor deleted their data)",
     reply_empty="the reply is empty",
     reply_too_long=(
@@ -50,20 +53,23 @@ STAFF = StaffWords(
     entry_blocked="#{item}: the investor has blocked the bot; the item stays open.",
     answered_with_note="Answered with {entry} by {name} at {time}",
     phrasing_snippet="# {file}, entry '{entry}' (line {line}): add under questions.{lang}:\n    - {question}",
-    answered_with_entry_html=(
-        "✓ #{item}: the investor has the answer of <code>{entry}</code>. "
-        "To match this wording next time, add it to the knowledge base:\n<pre>{snippet}</pre>"
+    answered_with_entry=(
+        "✓ #{item}: the investor has the answer of ",
+        code("{entry}"),
+        ". To match this wording next time, add it to the knowledge base:\n",
+        pre("{snippet}"),
     ),
     queue_empty="No open questions. 🎉",
-    queue_heading_html="<b>Open questions</b>: {items} in {groups} group(s), page {page}/{pages}",
-    queue_line_html="{n}. “{question}” · asked {count}× · newest {newest} · #{first}",
+    queue_heading=(bold("Open questions"), ": {items} in {groups} group(s), page {page}/{pages}"),
+    queue_line="{n}. “{question}” · asked {count}× · newest {newest} · #{first}",
     queue_hint="Open a question to see its details; reply to it to answer the investor.",
     button_open="{n}. Open / answer #{first}",
     button_dismiss_group="Dismiss ({count})",
     button_newer="« Newer",
     button_older="Older »",
-    summary_heading_html=(
-        "<b>{count} new item(s) for staff</b>, listed together (they arrived faster than one post each):"
+    summary_heading=(
+        bold("{count} new item(s) for staff"),
+        ", listed together (they arrived faster than one post each):",
     ),
     summary_hint="Open them with /unanswered (or /answer ID text).",
     admin_commands=(
@@ -86,6 +92,9 @@ STAFF = StaffWords(
     not_an_open_question="#{item} is not an open question.",
     chart_caption="Last 30 days (UTC)",
     export_caption="Question log (CSV, UTF-8)",
+    not_a_date="{text!r} is not a date (use YYYY-MM-DD)",
+    day_out_of_range="{text} is outside {first} to {last} (leave a date out for no limit)",
+    days_reversed="the start date {first} is after the end date {last}",
     reload_refused="❌ Reload refused: {count} error(s). Still answering from the last good version.",
     reload_more_errors="... and {count} more (run etown-bot check)",
     reloaded="✅ Knowledge base reloaded: {entries} entries, {warnings} warning(s).",
@@ -121,5 +130,97 @@ STAFF = StaffWords(
         not_open="item #{item} is already closed",
         dismissed="#{item} dismissed.",
         exported="exported {count} question(s){where}",
+        exported_to=" to {path}",
+        bad_page="--page must be 1 or more",
+        list_columns=("asked", "newest", "items", "question"),
+        show_heading="#{item}  {status}  asked {asked}",
+        show_language="Language: {lang}",
+        show_question="Question:",
+        show_closed="{status}{by} at {time}",
+        show_closed_by=" by {by}",
+        show_reply="Reply:",
+        show_undelivered="Last reply not delivered ({time}): {error}",
+        no_nearest="{problem}; nearest entries not shown",
+        no_synonyms="{problem}; grouping without its synonyms",
+        kb_invalid="{problem}; run 'etown-bot check' for details",
+        check_failed="{errors} error(s), {warnings} warning(s) in {directory}",
+        check_ok=(
+            "{directory}: OK: {entries} entries ({facts} facts), {sources} sources, "
+            "{synonyms} synonym groups, {warnings} warning(s)"
+        ),
+        check_columns=("topic", "entries", "en", "zh"),
+        check_total="total",
+        size_bytes="{size:,} bytes",
+        size_mb="{mb:.1f} MB ({size:,} bytes)",
+        backup_written="wrote {path}: {size}, schema version {version}, owner-only (0600)",
+        restored="restored {backup} into {path}: {size}, schema version {version}",
+        previous_kept="the replaced database is kept as {path}",
+        bad_folds="--folds must be between 2 and the number of cases ({cases})",
+        cross_validation="{folds}-fold cross-validation (each fold decided by what --tune fits on the other folds)",
+        tuned="\ntuned calibration and thresholds (paste into config.yaml):",
+        not_a_number="not a number: {text!r}",
+        not_a_fraction="must be between 0 and 1: {text}",
+        bot_unset="no Telegram token: set TELEGRAM_BOT_TOKEN or telegram.token (create a bot with @BotFather)",
+        malformed_credentials=(
+            "telegram.token: not a bot token (expected <bot id>:<secret>, as @BotFather gives it; "
+            "check TELEGRAM_BOT_TOKEN / config.yaml)"
+        ),
+        webhook_not_https="telegram.webhook.url: Telegram only delivers webhooks to https:// URLs",
+        webhook_unprotected="telegram.webhook.secret_token: required when telegram.webhook.url is set",
+        webhook_check_chars="telegram.webhook.secret_token: 1-256 characters from A-Z, a-z, 0-9, _ and -",
+        run_refused="Telegram refused the token (check TELEGRAM_BOT_TOKEN / telegram.token with @BotFather)",
+        api_unreachable="could not reach the Telegram Bot API: {detail}",
     ),
+    stats=StatsWords(
+        heading="Questions (as of {time})",
+        columns=("window", "total", "answered", "suggested", "unanswered"),
+        helpful="Helpful (30 d): {percent} of {count} rating(s)",
+        no_ratings="Helpful (30 d): no ratings",
+        top_entries="Top entries (30 d):",
+        none="none",
+        open_questions="Open questions: {count}",
+        undelivered="Replies not delivered (30 d): {count}",
+        quarantined="Updates set aside as unreadable: {count}",
+        chart_title="Questions per day, last 30 days (UTC)",
+        chart_answered="answered",
+        chart_not_answered="not answered",
+    ),
+    eval=EvalWords(
+        cases="cases: {cases} ({in_scope} in scope, {out_of_scope} out of scope)",
+        accuracy="in-scope accuracy (answered with the right entry): {value:.1%}",
+        wrong="in-scope answered wrongly:                         {value:.1%}",
+        rejection=(
+            "out-of-scope rejection (not answered):             {value:.1%}"
+            "  (handed straight to staff: {unanswered:.1%})"
+        ),
+        suggest_rate="suggest rate (did-you-mean, all cases):            {value:.1%}",
+        top3="top-3 hit rate (in scope):                         {value:.1%}",
+        by_language="by language",
+        by_topic="by topic",
+        group=(
+            "{name:<12} n={cases:<4} accuracy {accuracy:.1%}  wrong {wrong:.1%}  oos rejected {rejected}  "
+            "top-3 {top3:.1%}"
+        ),
+        misses="misses ({count}):",
+        miss="line {line}: {q!r}: expected {expect}, got {status} (best {best} {score:.3f})",
+        more_misses="... and {count} more (use --json for all)",
+    ),
+    suggest=SuggestWords(
+        heading="etown-bot unanswered suggest: {groups} open group(s)",
+        instructions=(
+            "Review before pasting, then run `etown-bot check`.",
+            "phrasings: new ways investors asked an existing entry; add each list under that entry's `questions:`.",
+            "new_entries: questions no entry answers; paste into an entries file, write the answer (and a source).",
+            "  Their answers are empty on purpose: `check` refuses them until you write one.",
+        ),
+        add_under="{entry} ({file}:{line}): add under its questions:",
+        phrasing_note="asked {count}x, newest {newest}, score {score:.2f}",
+        new_entry_note="asked {count}x, newest {newest}",
+        nearest_too_far="; nearest: {entry} {score:.2f} (too far)",
+    ),
+    update_set_aside=(
+        "Telegram sent update {update_id} in a shape the bot cannot read ({reason}); it is kept aside, "
+        "unhandled. Kept aside so far: {total}."
+    ),
+    answered_with_entry_reply="[answered with entry {entry}]",
 )

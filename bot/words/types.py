@@ -1,13 +1,16 @@
 """The shape of the bot's words: one ``Words`` per language (bot/words/en.py, zh.py) and ``StaffWords``
 for the staff, who work in English (bot/words/staff.py).
 
-Templates name their fields (``{title}``); whoever fills one escapes what goes in when the text is HTML.
+Templates name their fields (``{title}``) and hold no markup: a message with emphasis is a ``Template``
+of plain pieces and styled spans (bot/words/styled.py); handlers/render.py lays it out in Telegram HTML.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bot.words.styled import Template
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class ShellWords:
     unknown: str
     empty_topic: str
     bye: str
+    no_answer: str  # ``etown-bot ask`` for a question it would pass to staff
 
 
 @dataclass(frozen=True)
@@ -42,20 +46,22 @@ class AnswerWords:
 
 @dataclass(frozen=True)
 class Words:
-    """What investors read in one language. Messages are Telegram HTML templates; button labels
-    (``back``, ``none_of_these``, ``helpful``, ``not_helpful``, ``related``) and ``commands`` are plain text."""
+    """What investors read in one language. Messages are templates, plain or with styled spans (``start``,
+    ``help``, ``topic_questions``, ``handed_over``); button labels (``back``, ``none_of_these``, ``helpful``,
+    ``not_helpful``, ``related``) and ``commands`` are plain text."""
 
-    start: str
-    help: str
+    language: str  # the language's own name, on the /lang buttons
+    start: Template
+    help: Template
     topics: str
-    topic_questions: str
+    topic_questions: Template
     back: str
     lang_prompt: str
     lang_set: str
     lang_set_unsaved: str
     did_you_mean: str
     none_of_these: str
-    handed_over: str
+    handed_over: Template
     already_handed_over: str
     unanswered: str
     not_logged: str
@@ -71,6 +77,7 @@ class Words:
     error: str
     forget_done: str  # /forget
     forget_failed: str
+    start_name: str  # ", {name}" after "Hello" in ``start`` when Telegram gives the investor's first name
     reply_title: str  # above a staff reply (plain text)
     reply_asked: str
     commands: tuple[tuple[str, str], ...]  # the public command menu: (command, description)
@@ -80,7 +87,8 @@ class Words:
 
 @dataclass(frozen=True)
 class CliWords:
-    """What ``etown-bot unanswered ...`` says to staff on the command line, plain text."""
+    """What the command line (``etown-bot unanswered ...``, ``check``, ``backup``, ``eval``, ...) says to staff
+    and operators, plain text."""
 
     no_open: str
     page_heading: str
@@ -99,12 +107,95 @@ class CliWords:
     not_open: str
     dismissed: str
     exported: str
+    exported_to: str
+    bad_page: str
+    list_columns: tuple[str, str, str, str]  # asked, newest, items, question
+    show_heading: str
+    show_language: str
+    show_question: str
+    show_closed: str
+    show_closed_by: str
+    show_reply: str
+    show_undelivered: str
+    no_nearest: str  # the knowledge base did not load
+    no_synonyms: str
+    kb_invalid: str
+    # etown-bot check, backup, restore, eval, ask
+    check_failed: str
+    check_ok: str
+    check_columns: tuple[str, str, str, str]  # topic, entries, en, zh
+    check_total: str
+    size_bytes: str
+    size_mb: str
+    backup_written: str
+    restored: str
+    previous_kept: str
+    bad_folds: str
+    cross_validation: str
+    tuned: str
+    not_a_number: str
+    not_a_fraction: str
+    # etown-bot run, refusing to start
+    bot_unset: str
+    malformed_credentials: str
+    webhook_not_https: str
+    webhook_unprotected: str
+    webhook_check_chars: str
+    run_refused: str
+    api_unreachable: str
+
+
+@dataclass(frozen=True)
+class EvalWords:
+    """The report of ``etown-bot eval``, plain text; the padding inside the lines aligns their figures."""
+
+    cases: str
+    accuracy: str
+    wrong: str
+    rejection: str
+    suggest_rate: str
+    top3: str
+    by_language: str
+    by_topic: str
+    group: str
+    misses: str
+    miss: str
+    more_misses: str
+
+
+@dataclass(frozen=True)
+class StatsWords:
+    """The statistics (``/stats``, ``etown-bot stats``): a monospace plain-text table, and the chart."""
+
+    heading: str
+    columns: tuple[str, str, str, str, str]  # window, total, answered, suggested, unanswered
+    helpful: str
+    no_ratings: str
+    top_entries: str
+    none: str
+    open_questions: str
+    undelivered: str
+    quarantined: str
+    chart_title: str
+    chart_answered: str
+    chart_not_answered: str
+
+
+@dataclass(frozen=True)
+class SuggestWords:
+    """The comments in the YAML of ``etown-bot unanswered suggest`` (each line follows "# ")."""
+
+    heading: str
+    instructions: tuple[str, ...]
+    add_under: str
+    phrasing_note: str
+    new_entry_note: str
+    nearest_too_far: str
 
 
 @dataclass(frozen=True)
 class StaffWords:
-    """What staff read: in Telegram (``*_html`` are HTML templates, the rest plain text) and on the
-    command line (``cli_*``)."""
+    """What staff read: in Telegram (templates, a few with styled spans) and on the command line (``cli``)."""
 
     # staff posts
     post_titles: Mapping[str, str]  # by PostReason
@@ -115,6 +206,8 @@ class StaffWords:
     post_how_to_answer: str
     more_characters: str
     identity_removed: str
+    who: str  # who asked: a name (and @username) with the Telegram id
+    who_id: str  # the id alone, when Telegram gave no name
     post_removed: str  # a post whose item /forget deleted
     # replies to investors
     reply_empty: str
@@ -143,18 +236,18 @@ class StaffWords:
     entry_blocked: str
     answered_with_note: str
     phrasing_snippet: str
-    answered_with_entry_html: str
+    answered_with_entry: Template
     # the /unanswered pages
     queue_empty: str
-    queue_heading_html: str
-    queue_line_html: str
+    queue_heading: Template
+    queue_line: str
     queue_hint: str
     button_open: str
     button_dismiss_group: str
     button_newer: str
     button_older: str
     # the outbox's summary of many waiting posts
-    summary_heading_html: str
+    summary_heading: Template
     summary_hint: str
     # admin commands
     admin_commands: tuple[tuple[str, str], ...]  # the admins' command menu: (command, description)
@@ -163,6 +256,9 @@ class StaffWords:
     not_an_open_question: str
     chart_caption: str
     export_caption: str
+    not_a_date: str  # /export and etown-bot unanswered export
+    day_out_of_range: str
+    days_reversed: str
     reload_refused: str
     reload_more_errors: str
     reloaded: str
@@ -173,3 +269,9 @@ class StaffWords:
     cli_answered: str
     cli_answered_by: str
     cli: CliWords
+    stats: StatsWords
+    eval: EvalWords
+    suggest: SuggestWords
+    # left in the staff chat by the bot itself
+    update_set_aside: str  # an update Telegram sent that the bot cannot read
+    answered_with_entry_reply: str  # stored as the item's reply when answered with an entry's answer

@@ -1,42 +1,51 @@
 """The bot's words to investors in Chinese: the Telegram chat, the console (``etown-bot shell``)
 and the labels around answers.
 
-Telegram messages are HTML templates (``handlers.ui.say`` fills their fields, escaped); button
-labels and the console's words are plain text.
+Messages are plain-text templates, some with bold or italic spans (bot/words/styled.py;
+``handlers.render.say`` lays them out in Telegram HTML and escapes their fields); button labels and the
+console's words are plain text.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
+from bot.words.styled import bold, italic
 from bot.words.types import AnswerWords, ShellWords, Words
 
 ZH = Words(
+    language="中文",
     start=(
-        "您好{name}！我解答投资者关于<b>北京经济技术开发区</b>（经开区、亦庄）及其生物医药产业的问题："
+        "您好{name}！我解答投资者关于",
+        bold("北京经济技术开发区"),
+        "（经开区、亦庄）及其生物医药产业的问题："
         "政策与奖励、基金、人才、园区、企业、临床试验、活动和统计数据。\n\n"
         "可以用中文或英文随意提问。每个数字都附有来源和日期。"
         "没有可靠来源的问题，我会转给工作人员，他们会在这里回复您。\n\n"
-        "按主题浏览："
+        "按主题浏览：",
     ),
     help=(
-        "<b>使用说明</b>\n"
-        "• 直接输入问题，例如<i>经开区有多少家生物医药企业？</i>或 <i>What funds are in BDA?</i>\n"
+        bold("使用说明"),
+        "\n• 直接输入问题，例如",
+        italic("经开区有多少家生物医药企业？"),
+        "或 ",
+        italic("What funds are in BDA?"),
+        "\n"
         "• 如果我不确定，会给出几个“您是不是想问”选项；选“都不是”会把问题转给工作人员。\n"
         "• /topics：按主题浏览问题\n"
         "• /lang：切换中文或英文\n"
         "• /help：本说明\n"
-        "在群组中，请@我或回复我的消息。"
+        "在群组中，请@我或回复我的消息。",
     ),
     topics="请选择主题：",
-    topic_questions="<b>{title}</b>：请选择问题：",
+    topic_questions=(bold("{title}"), "：请选择问题："),
     back="« 主题",
     lang_prompt="请选择语言：",
     lang_set="今后我将用中文回答。",
     lang_set_unsaved="我将用中文回答（未能保存此设置，重启后失效）。",
     did_you_mean="我不太确定您的意思。您是不是想问：",
     none_of_these="都不是",
-    handed_over="谢谢！您的问题已转给工作人员，他们会在这里回复您。\n\n<i>{question}</i>",
+    handed_over=("谢谢！您的问题已转给工作人员，他们会在这里回复您。\n\n", italic("{question}")),
     already_handed_over="您的问题已在工作人员处。",
     unanswered="这个问题我暂时没有可靠来源的答案，所以不做猜测。已转给工作人员，他们会在这里回复您。",
     not_logged="这个问题我暂时没有可靠来源的答案，而且暂时无法记录您的问题。请过几分钟再试。",
@@ -55,6 +64,7 @@ ZH = Words(
         "仍在等待工作人员处理的{anonymised}个问题保留文字，但不再记录提问人，工作人员将无法回复。"
     ),
     forget_failed="抱歉，暂时无法删除您的数据，请过几分钟再试。",
+    start_name="，{name}",
     reply_title="北京经开区团队的回复",
     reply_asked="您的问题：",
     commands=(
@@ -94,6 +104,7 @@ ZH = Words(
         lang="语言已切换为中文。",
         unknown="未知命令。可用 /topics、/lang、/help 或 /quit。",
         empty_topic="该主题暂无问题。",
+        no_answer="（无答案：将转给工作人员）",
         bye="再见。",
     ),
 )

@@ -16,7 +16,7 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import StaffConfig
-from handlers.ui import say
+from handlers.render import say
 from tests.botapi_server import DEFAULT_GROUP_ID, DEFAULT_SUPERGROUP_ID, JSONDict
 from tests.telegram_harness import Harness, answered_queries, buttons, make_config, running_bot, sent
 

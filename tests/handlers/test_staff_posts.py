@@ -147,3 +147,13 @@ async def test_investor_reply_quotes_the_question_escaped() -> None:
     with FakeBotAPI() as api:
         sent = await send_html(api, 77, reply_html(HOSTILE, "a" * reply.MAX_REPLY_UNITS, "en"))
     assert HOSTILE in sent["text"]
+
+
+def test_the_command_lines_note_in_the_staff_chat() -> None:
+    note = reply.CliAnswered(5, "Rents <start> at 2 & up", 77)
+    assert staff_posts.outgoing_html(note) == (
+        "✅ #5 answered from the command line by 77:\n<blockquote>Rents &lt;start&gt; at 2 &amp; up</blockquote>"
+    )
+    assert staff_posts.outgoing_html(reply.CliAnswered(5, "ok", None)).startswith(
+        "✅ #5 answered from the command line:\n"
+    )

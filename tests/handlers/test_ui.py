@@ -7,7 +7,8 @@ import random
 import pytest
 
 from bot.staff.display import utf16_len
-from handlers.ui import button_text, say, split_html, truncate_html, visible_len
+from handlers.render import say
+from handlers.ui import button_text, split_html, truncate_html, visible_len
 from tests.botapi_server import ApiError, parse_html
 
 
