@@ -26,7 +26,7 @@ from bot.staff.chart import render_chart
 from bot.staff.export import export_csv_bytes, parse_day
 from bot.staff.stats import collect_stats, format_stats
 from bot.words import STAFF
-from handlers.context import AnyApplication, Context, Services, is_private, services
+from handlers.context import AnyApplication, Context, Services, is_private
 from handlers.queue_page import unanswered_page
 from handlers.staff import deliver_reply, is_admin, refuse, staff_name
 from handlers.ui import button_text, split_html
@@ -63,7 +63,7 @@ def admin_only(handler: AdminHandler) -> Callable[[Update, Context], Coroutine[A
 
     @functools.wraps(handler)
     async def checked(update: Update, context: Context) -> None:
-        svc = services(context)
+        svc = context.services
         if not allowed(update, svc):
             await refuse(update, "/" + handler.__name__.removesuffix("_command"))
             return
@@ -226,7 +226,7 @@ def faq_signature(directory: Path) -> FaqSignature:
 
 async def watch_faq(context: Context) -> None:
     """JobQueue callback: reload when faq/ changed and tell the admins what happened."""
-    svc = services(context)
+    svc = context.services
     signature = await asyncio.to_thread(faq_signature, svc.knowledge.directory)
     if signature == svc.faq_signature:
         return
@@ -243,8 +243,8 @@ async def watch_faq(context: Context) -> None:
 
 async def purge_old_rows(context: Context) -> None:
     """JobQueue callback, daily: delete log rows older than ``retention_days``."""
-    svc = services(context)
-    if svc.store is None:
+    svc = context.services
+    if not svc.has_store:  # a run after the log closed (shutdown)
         return
     counts = await svc.store.purge_older_than(svc.config.retention_days)
     log.info("retention: purged %d row(s) older than %d days", counts.total, svc.config.retention_days)

@@ -114,7 +114,7 @@ class Services:
 
 
 def services_of(app: AnyApplication) -> Services:
-    """The bot's services, from the application (registration time) ..."""
+    """The bot's services, from the application (registration time; handlers use ``context.services``)."""
     return cast(Services, app.bot_data[SERVICES_KEY])
 
 
@@ -128,11 +128,6 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
 
 CONTEXT_TYPES = ContextTypes(context=Context)
-
-
-def services(context: Context) -> Services:
-    """... or from a handler's context (``context.services``)."""
-    return context.services
 
 
 def is_private(chat: Chat | None) -> bool:
@@ -202,7 +197,7 @@ def button(handler: ButtonHandler) -> Callable[[Update, Context], Coroutine[Any,
         query = update.callback_query
         if query is None:
             return
-        svc = services(context)
+        svc = context.services
         action = callbacks.parse(query.data)
         reason = "malformed data" if action is None else button_refusal(query, svc)
         if action is None or reason is not None:

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context
 from handlers.render import say
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, Forbidden):
         return  # the user blocked the bot: an apology would be refused too
     try:
-        lang = await services(context).ui_lang(update.effective_user)
+        lang = await context.services.ui_lang(update.effective_user)
         if update.callback_query is not None:
             await update.callback_query.answer(say(lang, "error"))
         elif update.effective_chat is not None and update.inline_query is None:

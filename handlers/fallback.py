@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from handlers.context import AnyApplication, Context, is_private, services
+from handlers.context import AnyApplication, Context, is_private
 from handlers.render import say
 from handlers.ui import reply_html
 
@@ -19,7 +19,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     command = (message.text or "").split(maxsplit=1)[0].casefold() if message.text else ""
     if not is_private(update.effective_chat) and not command.endswith(f"@{username}"):
         return
-    await reply_html(message, say(await services(context).ui_lang(update.effective_user), "unknown_command"))
+    await reply_html(message, say(await context.services.ui_lang(update.effective_user), "unknown_command"))
 
 
 async def unknown_button(update: Update, context: Context) -> None:
@@ -27,7 +27,7 @@ async def unknown_button(update: Update, context: Context) -> None:
     if query is None:
         return
     # Every callback query is answered, or the user's client shows a spinner for a while.
-    await query.answer(say(await services(context).ui_lang(query.from_user), "expired"))
+    await query.answer(say(await context.services.ui_lang(query.from_user), "expired"))
 
 
 def register(app: AnyApplication) -> None:

@@ -25,7 +25,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.ratelimit import FloodGuard, Verdict
-from handlers.context import SERVICES_KEY, AnyApplication, Context, Services, services
+from handlers.context import SERVICES_KEY, AnyApplication, Context, Services
 from handlers.render import say
 from handlers.ui import reply_html
 
@@ -70,7 +70,7 @@ async def guard(update: Update, context: Context) -> None:
         # One line per burst; the user's text is never logged.
         log.info("user %d is over the update limit: updates dropped for %.0f s", user.id, verdict.retry_after)
         try:
-            await _slow_down(update, services(context), verdict)
+            await _slow_down(update, context.services, verdict)
         except TelegramError as exc:  # the note is a courtesy; the update is dropped either way
             log.info("could not send a slow-down note to user %d: %s", user.id, exc)
     raise ApplicationHandlerStop

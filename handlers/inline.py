@@ -7,7 +7,7 @@ from telegram.constants import InlineQueryLimit
 from telegram.ext import InlineQueryHandler
 
 from bot.matching.text import detect_language
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context
 from handlers.render import format_html
 from handlers.ui import quote, split_html
 
@@ -19,7 +19,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    svc = services(context)
+    svc = context.services
     text = query.query.strip()[: InlineQueryLimit.MAX_QUERY_LENGTH]
     chosen = await svc.chosen_lang(query.from_user.id)
     ui_lang = await svc.ui_lang(query.from_user)

@@ -6,7 +6,7 @@ from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
-from handlers.context import AnyApplication, Context, Services, button, services
+from handlers.context import AnyApplication, Context, Services, button
 from handlers.render import say
 from handlers.ui import language_keyboard, reply_html
 
@@ -15,7 +15,7 @@ async def choose(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    lang = await services(context).ui_lang(update.effective_user)
+    lang = await context.services.ui_lang(update.effective_user)
     await reply_html(message, say(lang, "lang_prompt"), language_keyboard())
 
 

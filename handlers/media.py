@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context
 from handlers.render import say
 from handlers.ui import reply_html
 
@@ -38,7 +38,7 @@ async def on_media(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    await reply_html(message, say(await services(context).ui_lang(update.effective_user), "text_only"))
+    await reply_html(message, say(await context.services.ui_lang(update.effective_user), "text_only"))
 
 
 def register(app: AnyApplication) -> None:

@@ -12,7 +12,7 @@ from telegram.ext import CommandHandler
 
 from bot.staff.posts import staff_post_for_item
 from bot.words import STAFF
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context
 from handlers.flood import update_flood
 from handlers.render import say
 from handlers.staff_posts import post_html
@@ -25,11 +25,8 @@ async def forget(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services(context)
+    svc = context.services
     lang = await svc.ui_lang(user)
-    if svc.store is None:
-        await reply_html(message, say(lang, "forget_failed"))
-        return
     try:
         posts = await svc.store.staff_messages_for_user(user.id)
         counts = await svc.store.forget_user(user.id)
@@ -56,9 +53,7 @@ async def forget(update: Update, context: Context) -> None:
 
 async def _anonymise_staff_posts(context: Context, posts: list[tuple[int, int, int]]) -> None:
     """Staff posts named the investor: rewrite them without the name (open items keep their text)."""
-    svc = services(context)
-    if svc.store is None:
-        return
+    svc = context.services
     snapshot = svc.knowledge.snapshot
     for chat_id, message_id, item_id in posts:
         try:

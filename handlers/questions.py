@@ -19,7 +19,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.assistant import Reply
 from bot.render import Answer
 from handlers import callbacks, staff_outbox
-from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private, services
+from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private
 from handlers.render import format_html, say
 from handlers.ui import button_text, label_text, quote, reply_html, show
 
@@ -97,7 +97,7 @@ async def on_question(update: Update, context: Context) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    svc = services(context)
+    svc = context.services
     text = message.text or ""
     if not is_private(chat):
         text = addressed_text(message, context.bot.username)

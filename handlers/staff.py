@@ -25,7 +25,7 @@ from bot.staff.reply import reply_header
 from bot.storage import utcnow
 from bot.words import STAFF
 from handlers import callbacks
-from handlers.context import AnyApplication, Context, Services, services, services_of
+from handlers.context import AnyApplication, Context, Services, services_of
 from handlers.messenger import TelegramMessenger
 from handlers.queue_page import unanswered_page
 from handlers.render import fill_html, format_html
@@ -53,8 +53,6 @@ def post_markup(item_id: int, best_entry: str | None) -> InlineKeyboardMarkup:
 
 async def post_item(bot: Bot, svc: Services, chat_id: int, item_id: int, reason: PostReason = "unanswered") -> bool:
     """Post a queue item (question, asker, nearest entries, buttons) to ``chat_id`` and link the message."""
-    if svc.store is None:
-        return False
     snapshot = svc.knowledge.snapshot
     post = await staff_post_for_item(svc.store, item_id, snapshot.kb, snapshot.matcher, reason)
     if post is None:
@@ -109,9 +107,9 @@ async def on_staff_reply(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.reply_to_message is None:
         return
-    svc = services(context)
+    svc = context.services
     replied = message.reply_to_message
-    if replied.from_user is None or replied.from_user.id != context.bot.id or svc.store is None:
+    if replied.from_user is None or replied.from_user.id != context.bot.id:
         return
     item_id = await svc.store.item_for_staff_message(message.chat.id, replied.message_id)
     if item_id is None:
@@ -156,12 +154,12 @@ async def on_staff_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    svc = services(context)
+    svc = context.services
     if not is_admin(svc, query.from_user):
         await refuse(update, f"staff button {query.data!r}")
         return
     action = callbacks.parse(query.data)
-    if action is None or action.kind != "s" or svc.store is None:
+    if action is None or action.kind != "s":
         await query.answer(STAFF.button_expired)
         return
     by = query.from_user

@@ -101,9 +101,9 @@ class StaffOutbox:
         """Send what is waiting (one post, or one summary); True when more may be waiting."""
         svc = self.services
         chat_id = svc.config.staff.chat_id
-        store = svc.store
-        if chat_id is None or store is None:
+        if chat_id is None or not svc.has_store:
             return False  # no staff chat: items wait in /unanswered (and are posted once one is configured)
+        store = svc.store
         posts = await store.pending_posts(limit=SUMMARY_MAX + BEHIND)
         if not posts:
             return False

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.words import words
-from handlers.context import AnyApplication, Context, services
+from handlers.context import AnyApplication, Context
 from handlers.render import say
 from handlers.ui import reply_html, topic_keyboard
 
@@ -15,7 +15,7 @@ async def start(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None:
         return
-    svc = services(context)
+    svc = context.services
     lang = await svc.ui_lang(user)
     first_name = user.first_name if user is not None else ""
     name = words(lang).start_name.format(name=first_name) if first_name else ""
@@ -26,7 +26,7 @@ async def help_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    lang = await services(context).ui_lang(update.effective_user)
+    lang = await context.services.ui_lang(update.effective_user)
     await reply_html(message, say(lang, "help"))
 
 

@@ -6,7 +6,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks
-from handlers.context import AnyApplication, Context, Services, button, services
+from handlers.context import AnyApplication, Context, Services, button
 from handlers.render import say
 from handlers.ui import entry_buttons, label_text, reply_html, show, topic_keyboard
 
@@ -15,7 +15,7 @@ async def topics_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    svc = services(context)
+    svc = context.services
     lang = await svc.ui_lang(update.effective_user)
     await reply_html(message, say(lang, "topics"), topic_keyboard(svc.knowledge.kb, lang))
 
