@@ -10,11 +10,9 @@ say: which model a record is (FAQ or fact), its id (every message names it), and
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from bot.knowledge.model import PLACEHOLDER_RE, Entry, Issue, Kind, Source, Topic
@@ -22,16 +20,11 @@ from bot.knowledge.reader import LineDict, LineList, line_of
 from bot.matching.text import clean
 
 if TYPE_CHECKING:
-    from bot.knowledge import shapes as shapes_module
+    from bot.knowledge.shapes import Problem
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Ids travel in Telegram callback data (64 bytes with a prefix and a question id).
 MAX_ID_LENGTH = 48
-
-
-def shapes() -> ModuleType:
-    """The pydantic models, imported on the first check: ``etown-bot --help`` imports this module, not pydantic."""
-    return importlib.import_module("bot.knowledge.shapes")
 
 
 class Checker:
@@ -46,7 +39,7 @@ class Checker:
     def warn(self, file: str, line: int, entry_id: str | None, message: str) -> None:
         self.issues.append(Issue(file, line, entry_id, message, "warning"))
 
-    def report(self, file: str, problems: Iterable[shapes_module.Problem], owner: str | None) -> None:
+    def report(self, file: str, problems: Iterable[Problem], owner: str | None) -> None:
         self.issues += [Issue(file, p.line, owner, p.message) for p in problems]
 
 
@@ -55,8 +48,10 @@ class Checker:
 
 def source(file: str, data: LineDict, entry_id: str | None, require_id: bool) -> tuple[Source | None, list[Issue]]:
     """A source of ``sources.yaml`` (``require_id``) or written inline under an entry's ``source:``, and its issues."""
-    model = shapes()
-    values, problems = model.check(model.SourceFields if require_id else model.InlineSource, data)
+    # Imported here, not at the top: ``etown-bot --help`` imports this module and must not pay for pydantic.
+    from bot.knowledge import shapes
+
+    values, problems = shapes.check(shapes.SourceFields if require_id else shapes.InlineSource, data)
     sid = values.get("id", "")
     who = entry_id or sid or None
     # Unknown keys and the id's own problems are the source's before it has an id; the rest name it.
@@ -89,12 +84,13 @@ def topics(check: Checker, file: str, data: Any) -> Iterator[tuple[Topic, LineDi
     if not isinstance(data, list):
         check.error(file, 1, None, "topics.yaml must be a list of topics")
         return
-    model = shapes()
+    from bot.knowledge import shapes
+
     for position, item in enumerate(data):
         if not isinstance(item, LineDict):
             check.error(file, line_of(data), None, "each topic must be a mapping")
             continue
-        values, problems = model.check(model.TopicFields, item)
+        values, problems = shapes.check(shapes.TopicFields, item)
         tid = values.get("id")
         for p in problems:
             owner = item.get("id") if p.field is None else None if p.field == "id" else tid
@@ -163,8 +159,9 @@ def entry(check: Checker, file: str, data: LineDict) -> Draft | None:
     kind: Kind = "fact" if "metric" in data else "faq"
     if kind == "fact" and "answer" in data:
         check.error(file, data.line, entry_id, "an entry has either 'answer' (FAQ) or 'metric' (fact), not both")
-    model = shapes()
-    values, problems = model.check(model.FactFields if kind == "fact" else model.FaqFields, data)
+    from bot.knowledge import shapes
+
+    values, problems = shapes.check(shapes.FactFields if kind == "fact" else shapes.FaqFields, data)
     check.report(file, problems, entry_id)
     if entry_id is None:
         return None
@@ -193,7 +190,7 @@ def entry(check: Checker, file: str, data: LineDict) -> Draft | None:
 
 
 def _phrasings(
-    data: LineDict, asked: dict[str, tuple[tuple[str, str], ...]], problems: list[Any]
+    data: LineDict, asked: dict[str, tuple[tuple[str, str], ...]], problems: list[Problem]
 ) -> tuple[dict[str, tuple[str, ...]], list[tuple[str, str, int]]]:
     """The phrasings by language, and each one's cleaned form and line for the cross-checks.
 

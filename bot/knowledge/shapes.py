@@ -14,10 +14,10 @@ passes is kept. ``check`` then turns each error's ``loc`` into the line the read
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -300,9 +300,9 @@ def _prune(value: Any, locs: list[tuple[str | int, ...]]) -> Any:
         for key, rest in below.items():
             part = _FAILED if ("[key]",) in rest else _prune(kept.get(key), rest)
             if part is _FAILED:
-                kept.pop(key, None)  # type: ignore[call-overload]
+                kept.pop(key, None)
             else:
-                kept[key] = part  # type: ignore[index]
+                kept[key] = part
         return kept
     if isinstance(value, list):
         out = []
@@ -317,13 +317,13 @@ def _prune(value: Any, locs: list[tuple[str | int, ...]]) -> Any:
 class Record(BaseModel):
     """A record's fields; ``MISSING`` words a missing field otherwise than "missing field"."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid")
     MISSING: ClassVar[Mapping[str, str]] = {}
 
     @field_validator("*", mode="wrap")
     @classmethod
     def _keep(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-        found: _Found = info.context
+        found = cast(_Found, info.context)
         name = info.field_name or ""
         first = True
         while True:
@@ -499,6 +499,3 @@ def check(model: type[Record], data: LineDict) -> tuple[dict[str, Any], list[Pro
         problems.append(Problem(field, _line(data, loc, kind), _message(model, loc, kind, value), rank, loc))
     problems.sort(key=lambda p: p.rank)
     return found.values, problems
-
-
-Owner = Callable[[str | None], str | None]

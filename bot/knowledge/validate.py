@@ -87,7 +87,8 @@ class Validation:
     def figure(
         self, file: str, data: LineDict, entry_id: str, default_unit: Unit | None, history: bool = False
     ) -> Figure | None:
-        shapes = schema.shapes()
+        from bot.knowledge import shapes  # lazily: see schema.source
+
         model = shapes.HistoryFields if history else shapes.FigureFields
         values, problems = shapes.check(model, data)
         ranked = [(p.rank, Issue(file, p.line, entry_id, p.message)) for p in problems]
@@ -126,7 +127,8 @@ class Validation:
                 continue
             if "source" not in item:
                 # Its unknown keys, then only this: without a source the rest of the item is not read.
-                shapes = schema.shapes()
+                from bot.knowledge import shapes
+
                 _, problems = shapes.check(shapes.HistoryFields, item)
                 self.check.report(file, [p for p in problems if p.field is None], entry_id)
                 self.check.error(file, item.line, entry_id, "missing field 'source' in history item")
@@ -144,7 +146,9 @@ class Validation:
             entry, data, file = draft.entry, draft.data, draft.entry.file
             updates: dict[str, Any] = {}
             if entry.kind == "faq" and draft.source_ref is not None:
-                updates["source"], issues = self.resolve_source(file, line_of(data, "source"), entry_id, draft.source_ref)
+                updates["source"], issues = self.resolve_source(
+                    file, line_of(data, "source"), entry_id, draft.source_ref
+                )
                 self.check.issues += issues
             if entry.kind == "fact":
                 figure = self.figure(file, data, entry_id, None)
