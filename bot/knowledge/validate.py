@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.knowledge import schema
-from bot.knowledge.model import Entry, Figure, Issue, Source, Topic, Unit
+from bot.knowledge.model import Entry, Figure, Source, Topic, Unit
 from bot.knowledge.reader import LineDict, LineList, line_of
 from bot.knowledge.schema import Checker, Draft
 from bot.matching.text import clean
@@ -73,45 +73,37 @@ class Validation:
 
     # --- references, once everything is read
 
-    def resolve_source(self, file: str, line: int, entry_id: str, ref: Any) -> tuple[Source | None, list[Issue]]:
-        """The source an entry names (an id of ``sources.yaml``) or writes inline, and what is wrong with it."""
+    def resolve_source(self, file: str, line: int, entry_id: str, ref: Any) -> Source | None:
         if isinstance(ref, str):
             source = self.sources.get(ref.strip())
             if source is None:
-                return None, [Issue(file, line, entry_id, f"unknown source '{ref}' (not in sources.yaml)")]
-            return source, []
+                self.check.error(file, line, entry_id, f"unknown source '{ref}' (not in sources.yaml)")
+            return source
         if isinstance(ref, LineDict):
-            return schema.source(file, ref, entry_id, require_id=False)
-        return None, [Issue(file, line, entry_id, "'source' must be a source id or {title, url, published}")]
+            return schema.source(self.check, file, ref, entry_id, require_id=False)
+        self.check.error(file, line, entry_id, "'source' must be a source id or {title, url, published}")
+        return None
 
-    def figure(
-        self, file: str, data: LineDict, entry_id: str, default_unit: Unit | None, history: bool = False
-    ) -> Figure | None:
-        from bot.knowledge import shapes  # lazily: see schema.source
-
-        model = shapes.HistoryFields if history else shapes.FigureFields
-        values, problems = shapes.check(model, data)
-        ranked = [(p.rank, Issue(file, p.line, entry_id, p.message)) for p in problems]
-        source = None
-        if "source" in data:
-            source, issues = self.resolve_source(file, line_of(data, "source"), entry_id, data["source"])
-            # Told where the key comes in the model (after 'period', before 'verified'), as always.
-            ranked += [(shapes.ranks(model)["source"], issue) for issue in issues]
-        ranked.sort(key=lambda pair: pair[0])
-        self.check.issues += [issue for _, issue in ranked]
-        unit = values.get("unit") if "unit" in data else default_unit
-        verified = values.get("verified", True)
+    def figure(self, file: str, data: LineDict, entry_id: str, default_unit: Unit | None) -> Figure | None:
+        check = self.check
+        value = schema.value(check, file, data, entry_id)
+        qualifier = schema.qualifier(check, file, data, entry_id)
+        unit = schema.unit(check, file, data, entry_id) if "unit" in data else default_unit
+        period = check.localized(file, data, "period", entry_id, required=True)
+        source = (
+            self.resolve_source(file, line_of(data, "source"), entry_id, data["source"]) if "source" in data else None
+        )
+        verified = check.flag(file, data, "verified", entry_id, default=True)
         if source is not None and source.reprint and verified:
-            self.check.error(
+            check.error(
                 file,
                 line_of(data, "source"),
                 entry_id,
                 f"source '{source.id or source.title}' is a reprint: mark the figure 'verified: false'",
             )
-        value, period = values.get("value"), values.get("period")
         if value is None or unit is None or not period or source is None:
             return None
-        return Figure(value, values.get("qualifier", "exact"), unit, period, source, verified)
+        return Figure(value, qualifier, unit, period, source, verified)
 
     def history(self, file: str, data: LineDict, entry_id: str, figure: Figure | None) -> tuple[Figure, ...]:
         raw = data.get("history")
@@ -125,15 +117,11 @@ class Validation:
             if not isinstance(item, LineDict):
                 self.check.error(file, raw.line, entry_id, "each 'history' item must be a mapping")
                 continue
+            self.check.unknown_keys(file, item, schema.HISTORY_KEYS, entry_id)
             if "source" not in item:
-                # Its unknown keys, then only this: without a source the rest of the item is not read.
-                from bot.knowledge import shapes
-
-                _, problems = shapes.check(shapes.HistoryFields, item)
-                self.check.report(file, [p for p in problems if p.field is None], entry_id)
                 self.check.error(file, item.line, entry_id, "missing field 'source' in history item")
                 continue
-            older = self.figure(file, item, entry_id, figure.unit if figure else None, history=True)
+            older = self.figure(file, item, entry_id, figure.unit if figure else None)
             if older is not None:
                 out.append(older)
         return tuple(out)
@@ -146,10 +134,7 @@ class Validation:
             entry, data, file = draft.entry, draft.data, draft.entry.file
             updates: dict[str, Any] = {}
             if entry.kind == "faq" and draft.source_ref is not None:
-                updates["source"], issues = self.resolve_source(
-                    file, line_of(data, "source"), entry_id, draft.source_ref
-                )
-                self.check.issues += issues
+                updates["source"] = self.resolve_source(file, line_of(data, "source"), entry_id, draft.source_ref)
             if entry.kind == "fact":
                 figure = self.figure(file, data, entry_id, None)
                 updates["figure"] = figure
