@@ -28,7 +28,8 @@ class Signals:
     coverage: float  # share of the question's weighted words the entry knows, to the coverage power (0..1)
     missing: float  # weight of the question's most important word the entry does not know (0..1): "Zhangjiang"
     foreign: float  # weight of the question's most important word no entry knows (0..1): "Wuxi", "苏州"
-    year_missing: float  # 1 when the question names a year the entry does not know, else 0
+    year_missing: float  # 1 when the question names a year, or a part of one (H1, Q3), the entry does not
+    # name, else 0
     unknown_name: float  # 1 when the question names a place or organisation the entry does not know: "Wuxi"
     information: float  # how much the question says (1 for a question with rare words, less for "why?")
     nearest: float  # cosine to the entry's closest phrasing

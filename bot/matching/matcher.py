@@ -33,7 +33,15 @@ from bot.config import Calibration, MatchingConfig
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.classifier import EntryClassifier
 from bot.matching.confidence import Signals, probability
-from bot.matching.text import COMMON_ZIPF, Normalizer, detect_language, has_han, load_word_frequencies, zipf
+from bot.matching.text import (
+    COMMON_ZIPF,
+    Normalizer,
+    detect_language,
+    has_han,
+    load_word_frequencies,
+    periods,
+    zipf,
+)
 from bot.render import render_answer
 
 if TYPE_CHECKING:
@@ -213,7 +221,8 @@ class Matcher:
         self.phrasings = [text for _, text in pairs]
         self.owner = np.fromiter((index_of[e] for e, _ in pairs), dtype=np.int64, count=len(pairs))
         self._starts = np.searchsorted(self.owner, np.arange(len(self.entry_ids)))
-        self.normalized = [self.normalizer.segmented(text) for text in self.phrasings]
+        cleaned = [self.normalizer.normalize(text) for text in self.phrasings]
+        self.normalized = [" ".join(self.normalizer.tokens(text)) for text in cleaned]  # ``segmented``
         # token_sort_ratio(a, b) == ratio(sorted tokens of a, sorted tokens of b): sort once here.
         self._sorted = [_sort_tokens(text) for text in self.normalized]
         w = self.weights
@@ -260,11 +269,19 @@ class Matcher:
         vocabularies: list[set[str]] = [set() for _ in self.entry_ids]
         for entry_index, text in zip(self.owner, self.normalized, strict=True):
             vocabularies[entry_index].update(text.split())
+        # The parts of a year each entry names (``periods``): "H1 2024" does not answer "the second half".
+        named: list[set[str]] = [set() for _ in self.entry_ids]
+        for entry_index, text in zip(self.owner, cleaned, strict=True):
+            named[entry_index].update(periods(text))
+        del cleaned
         for entry_id, text in context:
             if entry_id in index_of:
-                vocabularies[index_of[entry_id]].update(self.normalizer.segmented(text).split())
+                normalized_text = self.normalizer.normalize(text)
+                vocabularies[index_of[entry_id]].update(self.normalizer.tokens(normalized_text))
+                named[index_of[entry_id]].update(periods(normalized_text))
         self._vocab = [frozenset(v) for v in vocabularies]
-        del vocabularies
+        self._periods = [frozenset(p) for p in named]
+        del vocabularies, named
         # Chinese paraphrases often segment differently (配套 vs 配套资金): character bigrams let a word
         # count as known when its bigrams appear in the entry's text.
         self._han_grams = [
@@ -381,6 +398,7 @@ class Matcher:
             if token not in self._common_words
         ]
         years = _YEAR_RE.findall(normalized)
+        parts = periods(cleaned)
         top = [i for i in top if coarse[i] > 0]
         if not top:
             return []
@@ -406,7 +424,10 @@ class Matcher:
                 coverage=coverage[entry_index],
                 missing=missing[entry_index],
                 foreign=foreign,
-                year_missing=float(any(year not in self._vocab[entry_index] for year in years)),
+                year_missing=float(
+                    any(year not in self._vocab[entry_index] for year in years)
+                    or not parts <= self._periods[entry_index]
+                ),
                 unknown_name=max((1.0 - self._known(t, g, entry_index) for t, g in names), default=0.0),
                 information=information,
                 nearest=float(nearest[entry_index]),

@@ -241,3 +241,42 @@ def zipf(word: str) -> float:
     """How common a word is in general English or Chinese (Zipf scale, 0 for words rarer than ``RARE_ZIPF``)."""
     frequency = _frequencies("zh" if has_han(word) else "en").get(word, 0.0)
     return math.log10(frequency) + 9.0 if frequency > 0 else 0.0
+
+
+# Parts of a year that statistics are given for. A question about the second half of 2024 is not answered
+# by the figure for the first half, though every other word matches: the matcher treats a period the entry
+# does not name like a year it does not name (``Signals.year_missing``). Ranges come first, so that
+# "Q1-Q3" or "1-9月" is one period, not Q1 and Q3. Text as ``Normalizer.normalize`` leaves it: lower case,
+# Simplified Chinese, hyphens as spaces.
+_TO = r"(?:\s*(?:to|through|until|至|到|~)\s*|\s+)"
+_PERIOD_PATTERNS = (
+    (
+        "q1-q3",
+        rf"\bq1{_TO}q3\b|\bfirst three quarters\b|\bjan(?:uary)?{_TO}sep(?:t|tember)?\b|前三季度|(?<!\d)1{_TO}9\s*月",
+    ),
+    (
+        "h1",
+        rf"\bh1\b|\b(?:first|1st) half\b|\bfirst six months\b|\bjan(?:uary)?{_TO}june?\b"
+        rf"|[上前]半年|前六个月|(?<!\d)1{_TO}6\s*月",
+    ),
+    (
+        "h2",
+        rf"\bh2\b|\b(?:second|2nd) half\b|\blast six months\b|\bjul(?:y)?{_TO}dec(?:ember)?\b"
+        rf"|[下后]半年|后六个月|(?<!\d)7{_TO}12\s*月",
+    ),
+    ("q1", rf"\bq1\b|\b(?:first|1st) quarter\b|第?一季度|(?<!\d)1{_TO}3\s*月"),
+    ("q2", r"\bq2\b|\b(?:second|2nd) quarter\b|第?二季度"),
+    ("q3", r"\bq3\b|\b(?:third|3rd) quarter\b|第?三季度"),
+    ("q4", r"\bq4\b|\b(?:fourth|4th) quarter\b|第?四季度"),
+)
+_PERIOD_RE = re.compile("|".join(f"(?P<{key.replace('-', '_')}>{pattern})" for key, pattern in _PERIOD_PATTERNS))
+
+
+def periods(normalized: str) -> frozenset[str]:
+    """The parts of a year a normalised text names: "h1", "h2", "q1" to "q4", "q1-q3"."""
+    if not normalized:
+        return frozenset()
+    return frozenset(
+        next(key for key, value in found.groupdict().items() if value is not None).replace("_", "-")
+        for found in _PERIOD_RE.finditer(normalized)
+    )

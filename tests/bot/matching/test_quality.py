@@ -108,3 +108,15 @@ def test_bare_topics_get_a_did_you_mean_not_a_hand_off() -> None:
     assert to_staff / len(in_scope) <= 0.04
     assert outcomes.count("answered") == 0
     assert outcomes.count("suggested") / len(out_of_scope) <= 0.06
+
+
+def test_near_misses_floors() -> None:
+    # tests/data/eval_nearmiss.yaml: 87 near misses (an entry's question with its period, place or subject
+    # changed) and 47 paraphrases, written blind from entry ids and headlines (session 8). Shipped defaults:
+    # 18 near misses answered (0 of the 27 period ones since periods are compared; 2 before), 41 of 47
+    # paraphrases right, 0 wrong.
+    figures = _figures(DATA / "eval_nearmiss.yaml")
+    assert figures["in_scope"] >= 45 and figures["out_of_scope"] >= 85
+    assert figures["in_scope_accuracy"] >= 0.87
+    assert figures["in_scope_wrong"] == 0
+    assert figures["out_of_scope_answered"] <= 0.207  # 18 / 87, as rounded in the report

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from bot.matching.text import Normalizer, clean, detect_language, is_traditional, zipf
+import pytest
+
+from bot.matching.text import Normalizer, clean, detect_language, is_traditional, periods, zipf
 
 
 def test_clean_folds_width_case_punctuation_and_traditional() -> None:
@@ -65,3 +67,27 @@ def test_synonyms_prefer_the_longest_term_and_respect_word_edges() -> None:
     assert normalizer.normalize("bda园区租金") == "park 租金"  # a Chinese term that starts with Latin letters
     assert normalizer.normalize("bda offices") == "etown offices"
     assert normalizer.normalize("zones, ozones, zones2") == "zone ozones zones2"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("H1 2024", {"h1"}),
+        ("first half of 2024", {"h1"}),
+        ("Jan-Jun 2024", {"h1"}),
+        ("2024年上半年", {"h1"}),
+        ("1-6月", {"h1"}),
+        ("second half of 2024", {"h2"}),
+        ("2024年下半年", {"h2"}),
+        ("Q1-Q3 2021", {"q1-q3"}),  # one range, not Q1 and Q3
+        ("2021年1-9月", {"q1-q3"}),
+        ("前三季度", {"q1-q3"}),
+        ("Q3 2023", {"q3"}),
+        ("第二季度", {"q2"}),
+        ("in 2011-2016", set()),
+        ("half of the companies", set()),
+        ("", set()),
+    ],
+)
+def test_periods_name_parts_of_a_year(text: str, expected: set[str]) -> None:
+    assert periods(Normalizer().normalize(text)) == expected
