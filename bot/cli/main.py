@@ -234,13 +234,13 @@ async def _shell(config: Config) -> int:
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     from bot.matching.evaluate import (
         CasesError,
-        background_cases,
         cross_validate,
         format_report,
         load_cases,
         rank_all,
         report,
         rescored,
+        synthetic_cases,
         tune,
     )
 
@@ -256,7 +256,7 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         _err(STAFF.cli.bad_folds.format(cases=len(cases)))
         return EXIT_USAGE
     ranked = rank_all(knowledge.matcher, cases)
-    background = rank_all(knowledge.matcher, background_cases(knowledge.matcher)) if args.tune or args.folds else []
+    background = rank_all(knowledge.matcher, synthetic_cases(knowledge.matcher)) if args.tune or args.folds else []
     topics = {e.id: e.topic for e in kb.entries.values()}
     if args.folds is not None:
         figures = cross_validate(ranked, args.folds, args.max_oos_answered, topics, background)

@@ -22,7 +22,7 @@ from bot.knowledge.model import Issue
 from bot.knowledge.reader import LineDict, read_yaml
 from bot.matching import confidence
 from bot.matching.matcher import Candidate, Matcher, decide, rescore
-from bot.matching.text import COMMON_ZIPF, detect_language, is_traditional
+from bot.matching.text import COMMON_ZIPF, detect_language, has_han, is_traditional
 from bot.words import STAFF
 
 
@@ -214,6 +214,11 @@ def rescored(ranked: Sequence[Ranked], calibration: Calibration) -> list[Ranked]
     return [Ranked(item.case, tuple(rescore(item.candidates, calibration)), item.topic) for item in ranked]
 
 
+def synthetic_cases(matcher: Matcher) -> list[Case]:
+    """Every synthetic out-of-scope question the calibration is fitted on (``eval --tune``, ``--folds``)."""
+    return [*background_cases(matcher), *near_miss_cases(matcher)]
+
+
 def background_cases(matcher: Matcher, limit: int = BACKGROUND_WORDS) -> list[Case]:
     """Synthetic out-of-scope questions for the calibration fit: the phrasings' most used common words, alone.
 
@@ -230,6 +235,81 @@ def background_cases(matcher: Matcher, limit: int = BACKGROUND_WORDS) -> list[Ca
             if zipf(surface) >= COMMON_ZIPF:
                 used[surface] += 1
     return [Case(word, None, 0) for word, _ in used.most_common(limit)]
+
+
+_SUBSTITUTE_ZIPF = (2.5, 4.5)  # real words, neither rare nor common: "umbrella", "Tianjin", "天津", "雨伞"
+
+
+def near_miss_cases(matcher: Matcher, limit: int | None = None, seed: int = 0) -> list[Case]:
+    """Synthetic near misses for the calibration fit: a phrasing with its key word swapped for one no entry
+    knows ("How many CGT companies are in <Tianjin>?").
+
+    Labelled out-of-scope questions are scarce, and few are near misses, so a fit on them alone learnt to
+    answer a question whose every word but one matched an entry perfectly, whatever that one word was
+    ("How much is Sanofi investing in a Beijing vaccine plant?" answered with the insulin base). The key
+    word is the phrasing's heaviest word by the matcher's own weights (``_token_weights``); its substitute
+    is a real word of the same language (wordfreq, Zipf 2.5 to 4.5) that no entry knows, even as a typo:
+    half of them names (a capitalised English word, a place jieba tags ``ns``), as another city or company
+    would be. Entries take turns; ``limit`` (default: one per entry) stays small because the fit weighs
+    every synthetic case like a labelled one: on the 633-case dev set (5-fold CV) and on one half of a blind
+    near-miss set, one per entry (48) answered 86.5% right with 5.4% of out-of-scope answered and 13.6% of
+    the near misses, 200 answered 84.3% right, none 86.5% with 6.2% and 20.4%. Fitted on, never reported.
+    """
+    import random
+
+    import wordfreq
+
+    from bot.matching.text import zipf
+
+    limit = len(matcher.entry_ids) if limit is None else limit
+    rng = random.Random(seed)
+    low, high = _SUBSTITUTE_ZIPF
+    normalizer = matcher.normalizer
+
+    def unknown(word: str) -> bool:
+        tokens = normalizer.tokens(normalizer.normalize(word))
+        return len(tokens) == 1 and matcher.foreign_share(tokens[0]) == 1.0
+
+    substitutes: dict[str, tuple[list[str], list[str]]] = {}  # language -> (plain words, names)
+    for lang in ("en", "zh"):
+        plain: list[str] = []
+        names: list[str] = []
+        for word in wordfreq.top_n_list(lang, 30_000):
+            if not low <= zipf(word) <= high:
+                continue
+            if lang == "en" and not (word.isascii() and word.isalpha() and len(word) >= 4):
+                continue
+            if lang == "zh" and not (has_han(word) and 2 <= len(word) <= 3):
+                continue
+            (names if lang == "zh" and normalizer.is_place(word) else plain).append(word)
+        if lang == "en":
+            names = [word.capitalize() for word in plain[1::2]]
+            plain = plain[::2]
+        substitutes[lang] = ([w for w in plain if unknown(w)], [w for w in names if unknown(w)])
+
+    by_entry: dict[int, list[str]] = {}
+    for text, owner in zip(matcher.phrasings, matcher.owner.tolist(), strict=True):
+        by_entry.setdefault(owner, []).append(text)
+    cases: list[Case] = []
+    entries = sorted(by_entry)
+    attempts = 0
+    while len(cases) < limit and attempts < limit * 5 and entries:
+        entry = entries[attempts % len(entries)]
+        attempts += 1
+        text = rng.choice(by_entry[entry])
+        cleaned = normalizer.normalize(text)
+        words = [(token, surface) for token, surface in normalizer.words(cleaned) if zipf(surface) < COMMON_ZIPF]
+        if len(words) < 2:
+            continue  # a single key word swapped is a different question, not a near miss
+        weights = matcher.word_weights(words)
+        _, surface = max(words, key=lambda pair: weights.get(pair[0], 0.0))
+        lang = "zh" if has_han(surface) else "en"
+        plain, names = substitutes[lang]
+        pool = names if names and rng.random() < 0.5 else plain
+        if not pool or surface not in cleaned:
+            continue
+        cases.append(Case(cleaned.replace(surface, rng.choice(pool), 1), None, 0))
+    return cases
 
 
 def fit_calibration(ranked: Sequence[Ranked], background: Sequence[Ranked] = ()) -> Calibration:

@@ -480,6 +480,15 @@ class Matcher:
         found = process.extract(token, self._all_word_list, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY, limit=None)
         return tuple((word, float(score) / 100.0) for word, score, _ in found)
 
+    def foreign_share(self, token: str) -> float:
+        """How far no entry knows ``token`` (1: not even as a typo or by its Chinese bigrams), 0..1."""
+        grams = _han_grams(token) if has_han(token) else None
+        return 1.0 - _known_in(token, grams, self._all_words, self._all_han_grams, self._near)
+
+    def word_weights(self, words: Sequence[tuple[str, str]]) -> dict[str, float]:
+        """How much each (token, surface) word counts in coverage (``_token_weights``), for near-miss synthesis."""
+        return self._token_weights(words)
+
     def _foreign_weight(self, query_words: Sequence[tuple[str, float, list[str] | None]]) -> float:
         """Weight of the question's most important word that no entry knows (not even as a typo), 0..1."""
         foreign = 0.0

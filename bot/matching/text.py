@@ -207,6 +207,11 @@ class Normalizer:
                     tokens.append(word)
         return tokens
 
+    def is_place(self, word: str) -> bool:
+        """True when jieba tags the Chinese ``word``, whole, as a place name (ns)."""
+        tagged = self._tag()(word, False)
+        return len(tagged) == 1 and tagged[0][1] == "ns"
+
     def segmented(self, text: str) -> str:
         """Normalised text with Chinese segmented into space-separated words."""
         return " ".join(self.tokens(self.normalize(text)))

@@ -106,3 +106,26 @@ def test_cli_refuses_a_share_out_of_range(capsys: pytest.CaptureFixture[str], tm
         main(["eval", "--cases", str(_cases(tmp_path)), "--faq", str(MINI_KB), "--tune", "--max-oos-answered", "1.5"])
     assert exit_info.value.code == 2
     assert "must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_near_misses_swap_one_key_word_for_one_no_entry_knows() -> None:
+    from bot.config import PACKAGED_FAQ_DIR
+    from bot.knowledge.load import load_knowledge_base
+    from bot.matching.evaluate import near_miss_cases, synthetic_cases
+    from bot.matching.matcher import Matcher
+
+    kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
+    assert kb is not None
+    matcher = Matcher.from_knowledge_base(kb)
+    cases = near_miss_cases(matcher)
+    assert len(cases) == len(matcher.entry_ids)  # one per entry by default
+    assert [c.q for c in cases] == [c.q for c in near_miss_cases(matcher)]  # deterministic
+    normalizer = matcher.normalizer
+    phrasings = {tuple(normalizer.tokens(normalizer.normalize(p))) for p in matcher.phrasings}
+    for case in cases:
+        assert case.expect is None
+        tokens = normalizer.tokens(normalizer.normalize(case.q))
+        foreign = [t for t in tokens if matcher.foreign_share(t) == 1.0]
+        assert foreign, case.q  # the substitute: a word no entry knows, not even as a typo
+        assert tuple(tokens) not in phrasings
+    assert len(synthetic_cases(matcher)) == len(cases) + 200  # with the one-word background questions

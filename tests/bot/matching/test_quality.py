@@ -39,12 +39,13 @@ def figures() -> dict[str, Any]:
 def test_held_out_floors() -> None:
     # Session 6, shipped defaults: 79.3% right, 0 wrong, 8.3% of out-of-scope answered (5 of 60, all naming
     # another place or period); the matcher before the calibration answered 31.7% of them (19 of 60) at
-    # 81.0% right. Session 8, the defaults refitted: 80.4% right, 0 wrong, 8.3% answered.
+    # 81.0% right. Session 8, the defaults refitted: 80.4% right, 0 wrong, 8.3% answered; fitted with
+    # synthetic near misses too: 83.2% right, 0 wrong, none of the 60 answered.
     held_out = _figures(HELD_OUT)
     assert held_out["in_scope"] >= 180 and held_out["out_of_scope"] >= 60
-    assert held_out["in_scope_accuracy"] >= 0.80
+    assert held_out["in_scope_accuracy"] >= 0.83
     assert held_out["in_scope_wrong"] <= 0.01
-    assert held_out["out_of_scope_answered"] <= 0.09
+    assert held_out["out_of_scope_answered"] <= 0.02
 
 
 def test_dev_set_size_and_languages(figures: dict[str, Any]) -> None:
@@ -59,17 +60,18 @@ def test_quality_floors(figures: dict[str, Any]) -> None:
     # Session 6, shipped defaults on the 633 cases: 83.1% right, 0 wrong, 3.9% of out-of-scope answered
     # (the matcher before: 86.7% right but 15.5% of out-of-scope answered). Issue 14's targets (>= 95%
     # right, <= 1% wrong, <= 3% out-of-scope answered, cross-validated) are not reached yet. Session 8, the
-    # defaults refitted (the same --tune, since the SVM fit is deterministic): 85.1%, 0 wrong, 3.9% answered.
-    assert figures["in_scope_accuracy"] >= 0.85
+    # defaults refitted (the same --tune, since the SVM fit is deterministic): 85.1%, 0 wrong, 3.9% answered;
+    # with synthetic near misses in the fit: 85.5%, 0 wrong, 3.1% answered.
+    assert figures["in_scope_accuracy"] >= 0.855
     assert figures["in_scope_wrong"] <= 0.005
-    assert figures["out_of_scope_answered"] <= 0.05
+    assert figures["out_of_scope_answered"] <= 0.035
     assert figures["top3"] >= 0.99
 
 
 def test_quality_per_language(figures: dict[str, Any]) -> None:
     by_language = figures["by_language"]
     for language in ("en", "zh-Hans", "zh-Hant"):
-        assert by_language[language]["in_scope_accuracy"] >= 0.82, language  # session 8: 82.7 / 86.0 / 90.7%
+        assert by_language[language]["in_scope_accuracy"] >= 0.84, language  # session 8: 84.3 / 86.0 / 88.4%
 
 
 @pytest.mark.parametrize("question", ["no", "why", "hi", "ok thanks", "好的", "明白了"])
@@ -81,9 +83,9 @@ def test_questions_of_only_common_words_are_not_answered(question: str) -> None:
 
 def test_bare_topics_get_a_did_you_mean_not_a_hand_off() -> None:
     # tests/data/eval_keywords.yaml: 134 keyword-style questions ("talent", "人才", "gdp", "visa"), written
-    # blind from entry ids and headlines (session 8). Shipped defaults: 73 of 98 in scope answered with an
-    # acceptable entry, 0 wrongly; with the topic did-you-mean (Matcher.topic_entries) 22 more are offered
-    # an acceptable entry and 3 go to staff (17 without it); of 36 out of scope, none answered, 2 offered.
+    # blind from entry ids and headlines (session 8). Shipped defaults: 77 of 98 in scope answered with an
+    # acceptable entry, 0 wrongly; with the topic did-you-mean (Matcher.topic_entries) 19 more are offered
+    # an acceptable entry and 2 go to staff; of 36 out of scope, none answered, 2 offered.
     import yaml
 
     kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
@@ -105,7 +107,7 @@ def test_bare_topics_get_a_did_you_mean_not_a_hand_off() -> None:
             to_staff += 1
     outcomes = [matcher.match(case["q"]).status for case in out_of_scope]
     assert wrong == 0 and offered_wrong == 0
-    assert to_staff / len(in_scope) <= 0.04
+    assert to_staff / len(in_scope) <= 0.03
     assert outcomes.count("answered") == 0
     assert outcomes.count("suggested") / len(out_of_scope) <= 0.06
 
@@ -114,9 +116,10 @@ def test_near_misses_floors() -> None:
     # tests/data/eval_nearmiss.yaml: 87 near misses (an entry's question with its period, place or subject
     # changed) and 47 paraphrases, written blind from entry ids and headlines (session 8). Shipped defaults:
     # 18 near misses answered (0 of the 27 period ones since periods are compared; 2 before), 41 of 47
-    # paraphrases right, 0 wrong.
+    # paraphrases right, 0 wrong. With synthetic near misses in the calibration fit: 10 answered (places
+    # 8 -> 0, subjects 10 -> 10), 42 of 47 right.
     figures = _figures(DATA / "eval_nearmiss.yaml")
     assert figures["in_scope"] >= 45 and figures["out_of_scope"] >= 85
-    assert figures["in_scope_accuracy"] >= 0.87
+    assert figures["in_scope_accuracy"] >= 0.89
     assert figures["in_scope_wrong"] == 0
-    assert figures["out_of_scope_answered"] <= 0.207  # 18 / 87, as rounded in the report
+    assert figures["out_of_scope_answered"] <= 0.115  # 10 / 87, as rounded in the report
