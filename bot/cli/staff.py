@@ -8,7 +8,6 @@ a staff reply in Telegram does, and marks the item answered only once Telegram a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -17,25 +16,29 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.assistant import Knowledge, KnowledgeBaseInvalid, load_normalizer
-from bot.config import Config
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from bot.matching.text import Normalizer
+from bot.knowledge.errors import KnowledgeBaseInvalid
 from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreachable
 from bot.redact import RedactSecrets, config_secrets
-from bot.staff import chart, desk, display, export, queue, stats, suggest
-from bot.staff.desk import Outcome
-from bot.store import Store, StoreError, UnansweredItem
+from bot.staff import queue  # light: for GROUPS_PER_PAGE; it imports rapidfuzz and the store lazily
 from bot.words import STAFF
+
+# The rest is imported by the command that uses it (python -X importtime, issue 13): the assistant and the
+# matcher's modules cost ~90 ms, the store ~25 ms, asyncio ~40 ms, which `etown-bot --help` need not pay.
+if TYPE_CHECKING:
+    from bot.assistant import Knowledge
+    from bot.config import Config
+    from bot.matching.text import Normalizer
+    from bot.store import Store, UnansweredItem
+
+    _Handler = Callable[[Config, argparse.Namespace, Store], Awaitable[int]]
 
 log = logging.getLogger(__name__)
 
 COMMANDS: frozenset[str] = frozenset({"unanswered", "stats"})
 MAX_LISTED_IDS = 5
-
-_Handler = Callable[[Config, argparse.Namespace, Store], Awaitable[int]]
 
 
 class _Usage(Exception):
@@ -43,6 +46,8 @@ class _Usage(Exception):
 
 
 def _day(text: str) -> dt.date:
+    from bot.staff import export
+
     try:
         return export.parse_day(text)
     except ValueError as exc:
@@ -104,6 +109,10 @@ def _err(message: str) -> None:
 
 def dispatch(config: Config, args: argparse.Namespace) -> int:
     """Run a command of ``COMMANDS``; returns the exit code (0 ok, 1 problems, 2 usage)."""
+    import asyncio
+
+    from bot.store import StoreError
+
     if getattr(args, "faq", None) is not None:
         config = replace(config, faq_dir=args.faq)
     handlers: dict[str, _Handler] = {
@@ -137,6 +146,8 @@ def dispatch(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _with_store(config: Config, args: argparse.Namespace, handler: _Handler) -> int:
+    from bot.store import Store
+
     store = await Store.open(config.database)
     try:
         return await handler(config, args, store)
@@ -145,6 +156,8 @@ async def _with_store(config: Config, args: argparse.Namespace, handler: _Handle
 
 
 def _knowledge(config: Config) -> Knowledge:
+    from bot.assistant import Knowledge
+
     knowledge = Knowledge(config.knowledge_dir, config.matching, config.cache_dir)
     knowledge.load()
     return knowledge
@@ -152,10 +165,14 @@ def _knowledge(config: Config) -> Knowledge:
 
 def _normalizer(config: Config) -> Normalizer:
     """The live knowledge base's normalizer (it knows the synonyms); a plain one if faq/ does not load."""
+    from bot.knowledge.synonyms import load_normalizer
+    from bot.matching.text import Normalizer
+
     try:
         # The normaliser alone: building the matcher would import scikit-learn and fit TF-IDF (~1 s) just
-        # to group a few questions (benchmarks/README.md, "command-line start").
-        return load_normalizer(config.knowledge_dir)
+        # to group a few questions; its synonyms come from the cache beside the database when faq/ has not
+        # changed since it last loaded cleanly (benchmarks/README.md, "command-line start").
+        return load_normalizer(config.knowledge_dir, config.cache_dir)
     except KnowledgeBaseInvalid as exc:
         _err(f"{exc}; grouping without its synonyms")
         return Normalizer()
@@ -189,6 +206,8 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
 
 
 async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import display, suggest
+
     item = await store.get_unanswered(args.id)
     if item is None:
         _err(STAFF.cli.no_item.format(item=args.id))
@@ -239,6 +258,9 @@ def _messenger(config: Config) -> Messenger:
 
 
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import desk
+    from bot.staff.desk import Outcome
+
     reply = " ".join(args.text).strip()
     if not config.telegram.token:
         raise _Usage(STAFF.cli.not_configured)
@@ -323,6 +345,8 @@ def _open_private(path: Path) -> TextIO:
 
 
 async def _export(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import export
+
     try:
         export.day_bounds(args.first, args.last)
     except ValueError as exc:
@@ -343,6 +367,8 @@ async def _export(config: Config, args: argparse.Namespace, store: Store) -> int
 
 
 async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import suggest
+
     knowledge = _knowledge(config)
     groups = await queue.open_groups(store, knowledge.matcher.normalizer)
     print(suggest.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
@@ -350,6 +376,8 @@ async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> in
 
 
 async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import chart, stats
+
     summary = await stats.collect_stats(store, normalizer=_normalizer(config))
     if args.json:
         print(json.dumps(stats.stats_dict(summary), ensure_ascii=False))

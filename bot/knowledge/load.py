@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge.model import Issue, KnowledgeBase, LoadResult
-from bot.knowledge.reader import read_yaml
-from bot.knowledge.validate import Validation
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +60,11 @@ def _name(directory: Path, path: Path) -> str:
 
 
 def _load(directory: Path, files: list[Path], today: dt.date) -> LoadResult:
+    # lazy: the reader and the validators cost ~35 ms to import (python -X importtime), which the staff's
+    # command line skips when the synonyms are cached (bot.knowledge.synonyms lists the files with entry_files)
+    from bot.knowledge.reader import read_yaml
+    from bot.knowledge.validate import Validation
+
     validation = Validation(today)
     check = validation.check
     parsed: dict[str, tuple[str, Any]] = {}

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from rapidfuzz import fuzz, process
+from typing import TYPE_CHECKING
 
 from bot.matching.text import Normalizer, clean
-from bot.store import Store, UnansweredItem
+
+# The command line imports this module to build its parser (GROUPS_PER_PAGE), `etown-bot --help` too:
+# rapidfuzz (~12 ms) is imported by the grouping, and the store only for the annotations (python -X importtime).
+if TYPE_CHECKING:
+    from bot.store import Store, UnansweredItem
 
 GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised texts that puts two questions together
 GROUPS_PER_PAGE = 10
@@ -61,6 +64,8 @@ def group_items(
     scores at least ``similarity`` (rapidfuzz ``token_sort_ratio``), else starts a new group.
     Pass the live matcher's normalizer so synonyms count as the same word.
     """
+    from rapidfuzz import fuzz, process
+
     normalizer = normalizer or Normalizer()
     ordered = sorted(items, key=lambda item: (item.created_at, item.id), reverse=True)
     keys: list[str] = []  # each group's first key, what newcomers are compared with
