@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -21,7 +20,7 @@ from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.knowledge.errors import KnowledgeBaseInvalid
 
 # The rest is imported by the commands that use it: at the top, the assistant, the renderer, the loader and
-# the store made every command, `--help` too, import ~130 ms of modules (python -X importtime; issue 13).
+# the store and asyncio made every command, `--help` too, import ~130 ms of modules (python -X importtime).
 if TYPE_CHECKING:
     from bot.assistant import Knowledge, Reply
     from bot.config import Config
@@ -333,6 +332,8 @@ def _command(config: Config, args: argparse.Namespace) -> int:
 
             return run(config)
         if args.command == "shell":
+            import asyncio  # lazy: ~40 ms (python -X importtime); the staff commands import it in dispatch
+
             return asyncio.run(_shell(config))
         if args.command == "eval":
             return cmd_eval(config, args)

@@ -20,17 +20,18 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from bot.knowledge.errors import KnowledgeBaseInvalid
-from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreachable
 from bot.redact import RedactSecrets, config_secrets
 from bot.staff import queue  # light: for GROUPS_PER_PAGE; it imports rapidfuzz and the store lazily
 from bot.words import STAFF
 
 # The rest is imported by the command that uses it (python -X importtime, issue 13): the assistant and the
-# matcher's modules cost ~90 ms, the store ~25 ms, asyncio ~40 ms, which `etown-bot --help` need not pay.
+# matcher's modules cost ~90 ms, the store ~25 ms, asyncio ~40 ms (the messenger imports the store), which
+# `etown-bot --help` need not pay.
 if TYPE_CHECKING:
     from bot.assistant import Knowledge
     from bot.config import Config
     from bot.matching.text import Normalizer
+    from bot.messenger import Messenger
     from bot.store import Store, UnansweredItem
 
     _Handler = Callable[[Config, argparse.Namespace, Store], Awaitable[int]]
@@ -258,6 +259,7 @@ def _messenger(config: Config) -> Messenger:
 
 
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.messenger import CredentialsRefused, Unreachable
     from bot.staff import desk
     from bot.staff.desk import Outcome
 
@@ -309,6 +311,8 @@ async def _confirm_in_staff_chat(
 
     Best effort: the investor already has the answer, so a failure here is only reported.
     """
+    from bot.messenger import DeliveryError
+
     chat_id = config.staff.chat_id
     if chat_id is None:
         return
