@@ -179,13 +179,21 @@ def _normalizer(config: Config) -> Normalizer:
         return Normalizer()
 
 
+def _keep_segmentations(normalizer: Normalizer) -> None:
+    """Keep the segmentations of this grouping for the next run (see bot.matching.segmentations)."""
+    if normalizer.segmentations is not None:
+        normalizer.segmentations.save()
+
+
 # --- unanswered list | show
 
 
 async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
     if args.page < 1 or args.per_page < 1:
         raise _Usage("--page must be 1 or more")
-    groups = await queue.open_groups(store, _normalizer(config))
+    normalizer = _normalizer(config)
+    groups = await queue.open_groups(store, normalizer)
+    _keep_segmentations(normalizer)
     if not groups:
         print(STAFF.cli.no_open)
         return EXIT_OK
@@ -382,7 +390,9 @@ async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> in
 async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
     from bot.staff import chart, stats
 
-    summary = await stats.collect_stats(store, normalizer=_normalizer(config))
+    normalizer = _normalizer(config)
+    summary = await stats.collect_stats(store, normalizer=normalizer)
+    _keep_segmentations(normalizer)
     if args.json:
         print(json.dumps(stats.stats_dict(summary), ensure_ascii=False))
     else:

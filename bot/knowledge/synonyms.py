@@ -25,6 +25,7 @@ import yaml
 
 from bot.knowledge.errors import KnowledgeBaseInvalid
 from bot.knowledge.load import entry_files, load_knowledge_base  # light: it imports the validators lazily
+from bot.matching.segmentations import load_segmentations
 from bot.matching.text import Normalizer
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,13 @@ def load_normalizer(directory: Path, cache_dir: Path | None = None) -> Normalize
     building the matcher: grouping questions by similarity needs only this, and the matcher's index costs
     scikit-learn's import and a TF-IDF fit (about 1 s) on top. Raises ``KnowledgeBaseInvalid``.
 
-    ``cache_dir``: where the synonyms of a valid knowledge base are kept between starts (None: load every time).
+    ``cache_dir``: where the synonyms of a valid knowledge base, and the segmentations of the Chinese it is
+    given (``Normalizer.segmentations``, to ``save()`` after use), are kept between starts (None: neither).
     """
-    return Normalizer(valid_synonyms(directory, cache_dir))  # what ``Matcher.from_knowledge_base`` builds
+    normalizer = Normalizer(valid_synonyms(directory, cache_dir))  # what ``Matcher.from_knowledge_base`` builds
+    if cache_dir is not None:
+        normalizer.segmentations = load_segmentations(cache_dir, normalizer.segmenter_words)
+    return normalizer
 
 
 def valid_synonyms(directory: Path, cache_dir: Path | None = None) -> _Groups:
