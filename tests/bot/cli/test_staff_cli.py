@@ -12,6 +12,7 @@ import json
 import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -207,10 +208,10 @@ def test_list_prints_what_it_printed_before_the_caches(config: Config, capsys: p
 def test_stats_are_the_same_with_the_caches_cold_and_warm(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
     _queue_alike(config)
 
-    def stats() -> dict[str, object]:
+    def stats() -> dict[str, Any]:
         code, out, err = run(config, capsys, "stats", "--json")
         assert (code, err) == (0, "")
-        data = json.loads(out)
+        data: dict[str, Any] = json.loads(out)
         data.pop("generated_at")
         for window in data["windows"].values():
             window.pop("since")
