@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import MatchingConfig
+from bot.knowledge.errors import KnowledgeBaseInvalid as KnowledgeBaseInvalid  # re-exported: it lived here
 from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
-from bot.matching.text import Normalizer, detect_language
+from bot.knowledge.synonyms import load_normalizer as load_normalizer  # re-exported: it lived here
+from bot.matching.text import detect_language
 from bot.render import Answer, render_answer
 from bot.storage import Handoff, PostReason, QuestionRecord, Store, utcnow
 
@@ -31,14 +33,6 @@ log = logging.getLogger(__name__)
 def _report_log_failure(write: asyncio.Future[None]) -> None:
     if not write.cancelled() and (error := write.exception()) is not None:
         log.error("could not log a question (it was answered): %s", error, exc_info=error)
-
-
-class KnowledgeBaseInvalid(Exception):
-    """The knowledge base has errors; ``result.issues`` says where."""
-
-    def __init__(self, result: LoadResult) -> None:
-        super().__init__(f"{len(result.errors)} error(s) in the knowledge base")
-        self.result = result
 
 
 @dataclass(frozen=True)
@@ -93,16 +87,6 @@ class Knowledge:
             result.kb, _matcher_class().from_knowledge_base(result.kb, self.settings, cache_dir=self.cache_dir)
         )
         return result
-
-
-def load_normalizer(directory: Path) -> Normalizer:
-    """The normalizer the matcher of ``directory``'s knowledge base uses (it knows the synonyms), without
-    building the matcher: grouping questions by similarity needs only this, and the matcher's index costs
-    scikit-learn's import and a TF-IDF fit (about 1 s) on top. Raises ``KnowledgeBaseInvalid``."""
-    result = load_knowledge_base(directory)
-    if result.kb is None:
-        raise KnowledgeBaseInvalid(result)
-    return Normalizer(result.kb.synonyms)  # what ``Matcher.from_knowledge_base`` builds
 
 
 @dataclass(frozen=True)

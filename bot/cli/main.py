@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -12,18 +11,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import redact
-from bot.assistant import Assistant, Knowledge, KnowledgeBaseInvalid, Reply
 from bot.cli import staff as staff_cli
-from bot.config import Config, ConfigError, load_config
+from bot.config import ConfigError, load_config
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from bot.knowledge.load import load_knowledge_base
-from bot.knowledge.model import LANGS, LoadResult
-from bot.render import format_text
-from bot.storage import Store, StoreError
+from bot.knowledge.errors import KnowledgeBaseInvalid
 from bot.words import STAFF, words
+
+# The rest is imported by the commands that use it: at the top, the assistant, the renderer, the loader and
+# the store and asyncio made every command, `--help` too, import ~130 ms of modules (python -X importtime).
+if TYPE_CHECKING:
+    from bot.assistant import Knowledge, Reply
+    from bot.config import Config
+    from bot.knowledge.model import LoadResult
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +83,8 @@ def _err(message: str) -> None:
 
 
 def _knowledge(config: Config, faq: Path | None) -> Knowledge:
+    from bot.assistant import Knowledge
+
     knowledge = Knowledge(faq or config.knowledge_dir, config.matching, config.cache_dir)
     knowledge.load()
     return knowledge
@@ -93,6 +97,8 @@ def _print_issues(result: LoadResult) -> None:
 
 def reply_json(reply: Reply) -> dict[str, Any]:
     """The ``ask --json`` object (keys are an interface other tools rely on)."""
+    from bot.render import format_text
+
     match = reply.match
     best = match.best
     return {
@@ -110,6 +116,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 def reply_text(reply: Reply) -> str:
+    from bot.render import format_text
+
     if reply.answer is not None:
         return format_text(reply.answer)
     if reply.suggestions:
@@ -120,6 +128,8 @@ def reply_text(reply: Reply) -> str:
 
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    from bot.assistant import Assistant
+
     assistant = Assistant(_knowledge(config, args.faq))
 
     def answer(question: str) -> None:
@@ -139,6 +149,9 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from bot.knowledge.load import load_knowledge_base
+    from bot.knowledge.model import LANGS
+
     directory = args.faq or config.knowledge_dir
     result = load_knowledge_base(directory)
     _print_issues(result)
@@ -220,7 +233,9 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _shell(config: Config) -> int:
+    from bot.assistant import Assistant
     from bot.shell import run_shell
+    from bot.storage import Store
 
     knowledge = _knowledge(config, None)
     store = await Store.open(config.database)
@@ -320,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage import StoreError  # for the except clause below; the commands import the store themselves
+
     try:
         if getattr(args, "faq", None) is not None:
             config = replace(config, faq_dir=args.faq)
@@ -332,6 +349,8 @@ def _command(config: Config, args: argparse.Namespace) -> int:
 
             return run(config)
         if args.command == "shell":
+            import asyncio  # lazy: ~40 ms (python -X importtime); the staff commands import it in dispatch
+
             return asyncio.run(_shell(config))
         if args.command == "eval":
             return cmd_eval(config, args)

@@ -8,7 +8,6 @@ a staff reply in Telegram does, and marks the item answered only once Telegram a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -17,26 +16,30 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.assistant import Knowledge, KnowledgeBaseInvalid, load_normalizer
-from bot.config import Config
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from bot.matching.text import Normalizer
-from bot.messenger import CredentialsRefused, DeliveryError, Messenger, Unreachable
+from bot.knowledge.errors import KnowledgeBaseInvalid
 from bot.redact import RedactSecrets, config_secrets
-from bot.staff import chart, desk, display, export, queue, stats, suggest
-from bot.staff.desk import Outcome
-from bot.staff.reply import CliAnswered
-from bot.storage import Store, StoreError, UnansweredItem
+from bot.staff import queue  # light: for GROUPS_PER_PAGE; it imports rapidfuzz and the store lazily
 from bot.words import STAFF
+
+# The rest is imported by the command that uses it (python -X importtime, issue 13): the assistant and the
+# matcher's modules cost ~90 ms, the store ~25 ms, asyncio ~40 ms (the messenger imports the store), which
+# `etown-bot --help` need not pay.
+if TYPE_CHECKING:
+    from bot.assistant import Knowledge
+    from bot.config import Config
+    from bot.matching.text import Normalizer
+    from bot.messenger import Messenger
+    from bot.storage import Store, UnansweredItem
+
+    _Handler = Callable[[Config, argparse.Namespace, Store], Awaitable[int]]
 
 log = logging.getLogger(__name__)
 
 COMMANDS: frozenset[str] = frozenset({"unanswered", "stats"})
 MAX_LISTED_IDS = 5
-
-_Handler = Callable[[Config, argparse.Namespace, Store], Awaitable[int]]
 
 
 class _Usage(Exception):
@@ -44,6 +47,8 @@ class _Usage(Exception):
 
 
 def _day(text: str) -> dt.date:
+    from bot.staff import export
+
     try:
         return export.parse_day(text)
     except ValueError as exc:
@@ -105,6 +110,10 @@ def _err(message: str) -> None:
 
 def dispatch(config: Config, args: argparse.Namespace) -> int:
     """Run a command of ``COMMANDS``; returns the exit code (0 ok, 1 problems, 2 usage)."""
+    import asyncio
+
+    from bot.storage import StoreError
+
     if getattr(args, "faq", None) is not None:
         config = replace(config, faq_dir=args.faq)
     handlers: dict[str, _Handler] = {
@@ -138,6 +147,8 @@ def dispatch(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _with_store(config: Config, args: argparse.Namespace, handler: _Handler) -> int:
+    from bot.storage import Store
+
     store = await Store.open(config.database)
     try:
         return await handler(config, args, store)
@@ -146,6 +157,8 @@ async def _with_store(config: Config, args: argparse.Namespace, handler: _Handle
 
 
 def _knowledge(config: Config) -> Knowledge:
+    from bot.assistant import Knowledge
+
     knowledge = Knowledge(config.knowledge_dir, config.matching, config.cache_dir)
     knowledge.load()
     return knowledge
@@ -153,13 +166,23 @@ def _knowledge(config: Config) -> Knowledge:
 
 def _normalizer(config: Config) -> Normalizer:
     """The live knowledge base's normalizer (it knows the synonyms); a plain one if faq/ does not load."""
+    from bot.knowledge.synonyms import load_normalizer
+    from bot.matching.text import Normalizer
+
     try:
         # The normaliser alone: building the matcher would import scikit-learn and fit TF-IDF (~1 s) just
-        # to group a few questions (benchmarks/README.md, "command-line start").
-        return load_normalizer(config.knowledge_dir)
+        # to group a few questions; its synonyms come from the cache beside the database when faq/ has not
+        # changed since it last loaded cleanly (benchmarks/README.md, "command-line start").
+        return load_normalizer(config.knowledge_dir, config.cache_dir)
     except KnowledgeBaseInvalid as exc:
         _err(STAFF.cli.no_synonyms.format(problem=exc))
         return Normalizer()
+
+
+def _keep_segmentations(normalizer: Normalizer) -> None:
+    """Keep the segmentations of this grouping for the next run (see bot.matching.segmentations)."""
+    if normalizer.segmentations is not None:
+        normalizer.segmentations.save()
 
 
 # --- unanswered list | show
@@ -168,7 +191,9 @@ def _normalizer(config: Config) -> Normalizer:
 async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
     if args.page < 1 or args.per_page < 1:
         raise _Usage(STAFF.cli.bad_page)
-    groups = await queue.open_groups(store, _normalizer(config))
+    normalizer = _normalizer(config)
+    groups = await queue.open_groups(store, normalizer)
+    _keep_segmentations(normalizer)
     if not groups:
         print(STAFF.cli.no_open)
         return EXIT_OK
@@ -191,6 +216,8 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
 
 
 async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import display, suggest
+
     item = await store.get_unanswered(args.id)
     if item is None:
         _err(STAFF.cli.no_item.format(item=args.id))
@@ -246,6 +273,10 @@ def _messenger(config: Config) -> Messenger:
 
 
 async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.messenger import CredentialsRefused, Unreachable
+    from bot.staff import desk
+    from bot.staff.desk import Outcome
+
     reply = " ".join(args.text).strip()
     if not config.telegram.token:
         raise _Usage(STAFF.cli.not_configured)
@@ -294,6 +325,9 @@ async def _confirm_in_staff_chat(
 
     Best effort: the investor already has the answer, so a failure here is only reported.
     """
+    from bot.messenger import DeliveryError
+    from bot.staff.reply import CliAnswered
+
     chat_id = config.staff.chat_id
     if chat_id is None:
         return
@@ -326,6 +360,8 @@ def _open_private(path: Path) -> TextIO:
 
 
 async def _export(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import export
+
     try:
         export.day_bounds(args.first, args.last)
     except ValueError as exc:
@@ -346,6 +382,8 @@ async def _export(config: Config, args: argparse.Namespace, store: Store) -> int
 
 
 async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.staff import suggest
+
     knowledge = _knowledge(config)
     groups = await queue.open_groups(store, knowledge.matcher.normalizer)
     print(suggest.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
@@ -353,7 +391,11 @@ async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> in
 
 
 async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
-    summary = await stats.collect_stats(store, normalizer=_normalizer(config))
+    from bot.staff import chart, stats
+
+    normalizer = _normalizer(config)
+    summary = await stats.collect_stats(store, normalizer=normalizer)
+    _keep_segmentations(normalizer)
     if args.json:
         print(json.dumps(stats.stats_dict(summary), ensure_ascii=False))
     else:

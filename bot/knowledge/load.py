@@ -11,11 +11,10 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.knowledge.model import Issue, KnowledgeBase, LoadResult
-from bot.knowledge.reader import read_yaml
-from bot.knowledge.validate import Validation
+if TYPE_CHECKING:
+    from bot.knowledge.model import LoadResult
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,10 @@ def load_knowledge_base(directory: Path, today: dt.date | None = None) -> LoadRe
 
     Never raises: whatever is wrong, on disk or inside a file, comes back as an ``Issue``.
     """
+    # lazy, like the reader and the validators in _load: the staff's command line imports this module for
+    # entry_files alone when the synonyms are cached (the model's dataclasses: ~9 ms, python -X importtime)
+    from bot.knowledge.model import Issue, LoadResult
+
     if not directory.is_dir():
         return LoadResult(None, (Issue(str(directory), 0, None, "knowledge-base folder not found"),))
     try:
@@ -62,6 +65,12 @@ def _name(directory: Path, path: Path) -> str:
 
 
 def _load(directory: Path, files: list[Path], today: dt.date) -> LoadResult:
+    # lazy: the reader and the validators cost ~35 ms to import (python -X importtime), which the staff's
+    # command line skips when the synonyms are cached (bot.knowledge.synonyms lists the files with entry_files)
+    from bot.knowledge.model import KnowledgeBase, LoadResult
+    from bot.knowledge.reader import read_yaml
+    from bot.knowledge.validate import Validation
+
     validation = Validation(today)
     check = validation.check
     parsed: dict[str, tuple[str, Any]] = {}

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import opencc
 
+    from bot.matching.segmentations import Segmentations
+
 # OpenCC, jieba and Snowball are imported where they are first used: the knowledge-base loader imports this
 # module for ``clean`` and every ``etown-bot`` command imports that, while importing jieba alone cost 78 ms.
 
@@ -82,6 +84,9 @@ class Normalizer:
         self._segmenter_words: list[str] = []  # taught to jieba when it is built (``_cut``)
         self._segmenter: _Cut | None = None
         self._tagger: _Tag | None = None
+        # Segmentations kept from an earlier run (the staff's command line sets them): a Chinese run found
+        # there is not given to jieba, so a queue seen before groups without building the segmenter.
+        self.segmentations: Segmentations | None = None
         for group in synonym_groups:
             cleaned = [clean(term) for term in group]
             canonical = cleaned[0]
@@ -95,6 +100,22 @@ class Normalizer:
         self._taught = frozenset(self._segmenter_words)
         self._replacements = replacements
         self._pattern = self._compile(replacements)
+
+    @property
+    def segmenter_words(self) -> tuple[str, ...]:
+        """The words taught to the segmenter (from the synonyms), in the order they are taught."""
+        return tuple(self._segmenter_words)
+
+    def _segment(self, run: str) -> list[str]:
+        """jieba's words of a run of Chinese characters (from ``segmentations`` when they know it)."""
+        known = self.segmentations
+        if known is None:
+            return self._cut()(run, False)
+        words = known.get(run)
+        if words is None:
+            words = self._cut()(run, False)
+            known.put(run, words)
+        return words
 
     def _cut(self) -> _Cut:
         """jieba's ``cut``, built on the first Chinese text: a segmenter costs 60-75 ms to build (its
@@ -166,7 +187,7 @@ class Normalizer:
                 if run.start() > position:
                     latin = chunk[position : run.start()]
                     out.append((self._stem(latin), latin))
-                out.extend((w, w) for w in self._cut()(run.group(0), False) if w.strip())
+                out.extend((w, w) for w in self._segment(run.group(0)) if w.strip())
                 position = run.end()
             if position < len(chunk):
                 out.append((self._stem(chunk[position:]), chunk[position:]))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz, process
-
-from bot.matching.text import Normalizer, clean
-from bot.storage import Store, UnansweredItem
+# The command line imports this module to build its parser (GROUPS_PER_PAGE), `etown-bot --help` too:
+# rapidfuzz (~12 ms) and the normaliser (~9 ms) are imported by the grouping, the store (~25 ms, with
+# asyncio ~40 ms) only for the annotations (python -X importtime).
+if TYPE_CHECKING:
+    from bot.matching.text import Normalizer
+    from bot.storage import Store, UnansweredItem
 
 GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised texts that puts two questions together
 GROUPS_PER_PAGE = 10
@@ -48,6 +51,8 @@ class Page:
 
 
 def _group_key(text: str, normalizer: Normalizer) -> str:
+    from bot.matching.text import clean
+
     # Segmented and stemmed, so "rent" and "rents", 租金 in Traditional or Simplified, compare equal.
     return normalizer.segmented(text) or clean(text) or text.strip()
 
@@ -61,6 +66,10 @@ def group_items(
     scores at least ``similarity`` (rapidfuzz ``token_sort_ratio``), else starts a new group.
     Pass the live matcher's normalizer so synonyms count as the same word.
     """
+    from rapidfuzz import fuzz, process
+
+    from bot.matching.text import Normalizer
+
     normalizer = normalizer or Normalizer()
     ordered = sorted(items, key=lambda item: (item.created_at, item.id), reverse=True)
     keys: list[str] = []  # each group's first key, what newcomers are compared with

@@ -12,6 +12,7 @@ import json
 import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -152,6 +153,86 @@ def test_list_groups_and_show(config: Config, capsys: pytest.CaptureFixture[str]
     assert "What are office rents in E-Town?" in out and "Nearest entries:" in out and "  1. " in out
     code, _, err = run(config, capsys, "unanswered", "show", "999")
     assert code == 1 and "no item #999" in err
+
+
+# English and Chinese (Simplified and Traditional), alike pairs among them, synonyms of the mini knowledge base.
+ALIKE = (
+    ("en", "Is there office space for rent near the Yizhuang subway station?"),
+    ("en", "Is there office space for rent near Yizhuang subway station"),
+    ("en", "office rents near the subway in E-Town?"),
+    ("zh", "经开区有没有针对细胞治疗企业的专项补贴？"),
+    ("zh", "經開區有沒有針對細胞治療企業的專項補貼？"),
+    ("zh", "亦庄的人才公寓怎么申请？"),
+    ("zh", "亦庄人才公寓如何申请"),
+    ("zh", "BDA的CRO注册流程是什么"),
+    ("en", "Can a foreign-owned CRO register in E-Town without a Chinese partner?"),
+    ("zh", "北京经济技术开发区生物医药产业园在哪里"),
+    # Word order changed: only jieba's words, sorted by token_sort_ratio, can group these with the above
+    # (the first joins #6 #7; unsegmented it would not: a warm segmentation cache must cut as jieba does).
+    ("zh", "怎么申请亦庄的人才公寓"),
+    ("zh", "有没有专项补贴给细胞治疗企业"),
+    ("zh", "在哪里有生物医药产业园"),
+)
+# What `unanswered list` printed for ALIKE before the synonym and segmentation caches (eca0b28, the same
+# database and knowledge base): with the caches cold or warm, not a byte may differ.
+LIST_BEFORE_CACHES = """\
+13 open question(s) in 9 group(s); page 1 of 1
+asked  newest      items                     question
+    3  {day}  #11 #7 #6                 怎么申请亦庄的人才公寓
+    2  {day}  #5 #4                     經開區有沒有針對細胞治療企業的專項補貼？
+    2  {day}  #2 #1                     Is there office space for rent near Yizhuang subway station
+    1  {day}  #13                       在哪里有生物医药产业园
+    1  {day}  #12                       有没有专项补贴给细胞治疗企业
+    1  {day}  #10                       北京经济技术开发区生物医药产业园在哪里
+    1  {day}  #9                        Can a foreign-owned CRO register in E-Town without a Chinese partner?
+    1  {day}  #8                        BDA的CRO注册流程是什么
+    1  {day}  #3                        office rents near the subway in E-Town?
+"""
+
+
+def _queue_alike(config: Config) -> str:
+    """Queue ALIKE in order (item ids 1..13); returns the day they were queued."""
+    for lang, text in ALIKE:
+        queue(config, (text, INVESTOR), lang=lang)
+    return item(config, len(ALIKE)).created_at[:10]
+
+
+def test_list_prints_what_it_printed_before_the_caches(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = LIST_BEFORE_CACHES.format(day=_queue_alike(config))
+    assert not config.cache_dir.exists()
+    for _ in ("cold", "warm"):
+        assert run(config, capsys, "unanswered", "list") == (0, expected, "")
+    assert sorted(path.name.split("-")[0] for path in config.cache_dir.iterdir()) == ["segmentations", "synonyms"]
+
+
+def test_stats_are_the_same_with_the_caches_cold_and_warm(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    _queue_alike(config)
+
+    def stats() -> dict[str, Any]:
+        code, out, err = run(config, capsys, "stats", "--json")
+        assert (code, err) == (0, "")
+        data: dict[str, Any] = json.loads(out)
+        data.pop("generated_at")
+        for window in data["windows"].values():
+            window.pop("since")
+        return data
+
+    cold = stats()
+    assert config.cache_dir.exists() and cold["top_groups"]
+    assert stats() == cold
+
+
+def test_a_knowledge_base_broken_after_caching_is_still_refused(
+    config: Config, capsys: pytest.CaptureFixture[str], kb_copy: Path
+) -> None:
+    config = replace(config, faq_dir=kb_copy)
+    expected = LIST_BEFORE_CACHES.format(day=_queue_alike(config))
+    assert run(config, capsys, "unanswered", "list") == (0, expected, "")
+    with (kb_copy / "synonyms.yaml").open("a", encoding="utf-8") as synonyms:
+        synonyms.write("- [broken\n")
+    # As before the caches: the same groups (these questions group alike without the synonyms) and the warning.
+    warning = "etown-bot: 1 error(s) in the knowledge base; grouping without its synonyms\n"
+    assert run(config, capsys, "unanswered", "list") == (0, expected, warning)
 
 
 def test_answer_reaches_the_investor_and_closes_the_item(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
