@@ -11,7 +11,6 @@ hence a full load; a knowledge base with errors is never cached, so it is refuse
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -125,17 +124,8 @@ def _is_groups(groups: object) -> TypeGuard[list[list[str]]]:
 
 
 def _write(path: Path, groups: Iterable[Sequence[str]]) -> None:
-    """Write atomically (a crash leaves no half file) and drop the synonyms of earlier knowledge bases."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"synonyms": [list(group) for group in groups]}, ensure_ascii=False)
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-        for old in path.parent.glob("synonyms-*.json"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as exc:
-        log.warning("synonym cache %s not written (%s)", path, exc)
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    """Keep the synonyms of a clean knowledge base, dropping those of earlier ones."""
+    from bot.cachefile import replace_atomically
+
+    text = json.dumps({"synonyms": [list(group) for group in groups]}, ensure_ascii=False)
+    replace_atomically(path, lambda handle: handle.write(text.encode("utf-8")), "synonyms-*.json", "synonym cache")

@@ -11,10 +11,8 @@ decision for every entry costs a gather of a few dozen rows, not a dense product
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,19 +110,11 @@ def _read(path: Path, n_features: int, n_classes: int) -> tuple[np.ndarray, np.n
 
 
 def _write(path: Path, weights_t: np.ndarray, bias: np.ndarray) -> None:
-    """Write atomically (a crash leaves no half file) and drop the weights of earlier knowledge bases."""
+    """Keep the fitted weights, dropping those of earlier knowledge bases."""
     import numpy as np
 
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as handle:
-            np.savez(handle, weights_t=weights_t, bias=bias)
-        os.replace(temporary, path)
-        for old in path.parent.glob("classifier-*.npz"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as exc:
-        log.warning("classifier cache %s not written (%s)", path, exc)
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    from bot.cachefile import replace_atomically
+
+    replace_atomically(
+        path, lambda handle: np.savez(handle, weights_t=weights_t, bias=bias), "classifier-*.npz", "classifier cache"
+    )

@@ -14,7 +14,6 @@ so what leaves the queue leaves the cache at the next run.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
@@ -64,18 +63,12 @@ class Segmentations:
         """Write what this run used, when it differs from what was read (atomically; best effort)."""
         if self.path is None or self.used == self.known:
             return
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps({"cuts": {d: list(n) for d, n in self.used.items()}}), encoding="utf-8")
-            os.replace(temporary, self.path)
-            for old in self.path.parent.glob("segmentations-*.json"):
-                if old != self.path:
-                    old.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("segmentation cache %s not written (%s)", self.path, exc)
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+        from bot.cachefile import replace_atomically
+
+        text = json.dumps({"cuts": {d: list(n) for d, n in self.used.items()}})
+        replace_atomically(
+            self.path, lambda handle: handle.write(text.encode("utf-8")), "segmentations-*.json", "segmentation cache"
+        )
 
 
 def load_segmentations(cache_dir: Path, taught: Iterable[str]) -> Segmentations:
