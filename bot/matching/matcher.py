@@ -21,7 +21,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -546,7 +546,13 @@ def known_part(text: str) -> str:
 
 def rescore(candidates: Sequence[Candidate], calibration: Calibration) -> list[Candidate]:
     """Candidates scored by ``calibration`` from their signals, best first (ties: the better similarity)."""
-    scored = [replace(c, score=probability(calibration, c.signals)) if c.signals is not None else c for c in candidates]
+    # The constructor, not dataclasses.replace (about 5 us a call, a tenth of re-scoring).
+    scored = [
+        Candidate(c.entry_id, probability(calibration, c.signals), c.phrasing, c.signals)
+        if c.signals is not None
+        else c
+        for c in candidates
+    ]
     scored.sort(key=lambda c: (-c.score, -(c.signals.fused if c.signals is not None else 0.0)))
     return scored
 
