@@ -83,9 +83,16 @@ def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
 
 
 def rank_all(matcher: Matcher, cases: Sequence[Case]) -> list[Ranked]:
+    """Every case with all its candidates (``Matcher.rank(limit=None)``), best first.
+
+    All of them, not the best ``RERANK`` under the configured calibration: ``tune`` fits a calibration on
+    these, and a list cut by the calibration in use made each fit depend on the one before (``--tune`` with
+    its own output as the defaults fitted 0.66 / 0.36, not the 0.7 / 0.27 it had printed). Decisions and
+    reports read only the first three, which the cut did not change.
+    """
     ranked = []
     for case in cases:
-        candidates = tuple(matcher.rank(case.q))
+        candidates = tuple(matcher.rank(case.q, limit=None))
         ranked.append(Ranked(case, candidates, matcher.topic_entries(case.q, candidates)))
     return ranked
 
@@ -247,7 +254,7 @@ def near_miss_cases(matcher: Matcher, limit: int | None = None, seed: int = 0) -
     Labelled out-of-scope questions are scarce, and few are near misses, so a fit on them alone learnt to
     answer a question whose every word but one matched an entry perfectly, whatever that one word was
     ("How much is Sanofi investing in a Beijing vaccine plant?" answered with the insulin base). The key
-    word is the phrasing's heaviest word by the matcher's own weights (``_token_weights``); its substitute
+    word is the phrasing's heaviest word by the matcher's own weights (``Matcher.word_weights``); its substitute
     is a real word of the same language (wordfreq, Zipf 2.5 to 4.5) that no entry knows, even as a typo:
     half of them names (a capitalised English word, a place jieba tags ``ns``), as another city or company
     would be. Entries take turns; ``limit`` (default: one per entry) stays small because the fit weighs

@@ -208,7 +208,7 @@ class Matcher:
         from sklearn.preprocessing import normalize as l2_normalize
 
         self.normalizer = normalizer or Normalizer()
-        load_word_frequencies()  # question words are weighed by them (``_token_weights``)
+        load_word_frequencies()  # question words are weighed by them (``word_weights``)
         self.settings = settings or MatchingConfig()
         self.weights = weights or Weights()
         pairs = [(entry_id, text) for entry_id, text in items if text.strip()]
@@ -265,7 +265,7 @@ class Matcher:
         self._inverted = matrix.T.tocsr()
         del matrix
         # Vocabulary coverage: the words each entry knows (phrasings and its rendered answer, with figures),
-        # weighted by idf capped by general-language rarity (``_token_weights``).
+        # weighted by idf capped by general-language rarity (``word_weights``).
         # A near-domain question ("office rents in BDA") shares the domain words but not its key word.
         vocabularies: list[set[str]] = [set() for _ in self.entry_ids]
         for entry_index, text in zip(self.owner, self.normalized, strict=True):
@@ -348,8 +348,11 @@ class Matcher:
             decision,
         )
 
-    def rank(self, question: str, limit: int = RERANK, calibration: Calibration | None = None) -> list[Candidate]:
-        """Entries ranked by confidence (the estimated probability of being right, 0..1), best first."""
+    def rank(
+        self, question: str, limit: int | None = RERANK, calibration: Calibration | None = None
+    ) -> list[Candidate]:
+        """Entries ranked by confidence (the estimated probability of being right, 0..1), best first: the best
+        ``limit``, or (None) every candidate scored: the ``RERANK`` most similar and the classifier's best."""
         import numpy as np
 
         question = question[:MAX_QUERY_CHARS]
@@ -385,11 +388,11 @@ class Matcher:
         if best_ratio:
             fuzzy[list(best_ratio)] = list(best_ratio.values())
         fused = (coarse + w.fuzzy * fuzzy) / (w.nearest + w.centroid + w.fuzzy)
-        top = _top(fused, max(limit, RERANK)).tolist()
+        top = _top(fused, RERANK if limit is None else max(limit, RERANK)).tolist()
         if decision is not None:
             # The entries the classifier prefers are candidates even when they share few n-grams.
             top.extend(i for i in _top(decision, CLASSIFIER_CANDIDATES).tolist() if i not in top)
-        token_weights = self._token_weights(words)
+        token_weights = self.word_weights(words)
         total_weight = sum(token_weights.values())
         # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
         information = min(1.0, total_weight / w.information) if w.information > 0 else 1.0
@@ -443,7 +446,7 @@ class Matcher:
             results.append(Candidate(self.entry_ids[entry_index], 0.0, self.phrasings[phrase], signals))
         return rescore(results, calibration)[:limit]
 
-    def _token_weights(self, words: Sequence[tuple[str, str]]) -> dict[str, float]:
+    def word_weights(self, words: Sequence[tuple[str, str]]) -> dict[str, float]:
         """How much each question word counts in coverage: its idf among the phrasings, capped by how rare the
         word is in general language (wordfreq), so filler the phrasings happen not to use ("considering",
         "真的") stops counting like a key word ("Suzhou", "rents")."""
@@ -493,20 +496,17 @@ class Matcher:
 
     def foreign_share(self, token: str) -> float:
         """How far no entry knows ``token`` (1: not even as a typo or by its Chinese bigrams), 0..1."""
-        grams = _han_grams(token) if has_han(token) else None
-        return 1.0 - _known_in(token, grams, self._all_words, self._all_han_grams, self._near)
+        return self._unknown_to_all(token, _han_grams(token) if has_han(token) else None)
 
-    def word_weights(self, words: Sequence[tuple[str, str]]) -> dict[str, float]:
-        """How much each (token, surface) word counts in coverage (``_token_weights``), for near-miss synthesis."""
-        return self._token_weights(words)
+    def _unknown_to_all(self, token: str, grams: list[str] | None) -> float:
+        return 1.0 - _known_in(token, grams, self._all_words, self._all_han_grams, self._near)
 
     def _foreign_weight(self, query_words: Sequence[tuple[str, float, list[str] | None]]) -> float:
         """Weight of the question's most important word that no entry knows (not even as a typo), 0..1."""
         foreign = 0.0
         for token, weight, grams in query_words:
             if weight > foreign:  # a lighter word cannot raise the maximum: skip its typo search
-                known = _known_in(token, grams, self._all_words, self._all_han_grams, self._near)
-                foreign = max(foreign, weight * (1.0 - known))
+                foreign = max(foreign, weight * self._unknown_to_all(token, grams))
         return foreign / self._unknown_idf
 
     def match(self, question: str, settings: MatchingConfig | None = None) -> Match:

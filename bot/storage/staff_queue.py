@@ -53,18 +53,20 @@ class HandOff(Write):
         queued = await _items_for(db, asked)
         outcomes: list[Handoff | None] = [None] * len(writes)
         new: list[int] = []  # indexes of the writes that create an item
+        first: dict[int, int] = {}  # question id -> index of the write that creates its item
         for index, write in enumerate(writes):
             if write.question_id in queued:
                 outcomes[index] = Handoff(queued[write.question_id], created=False)
-            elif write.question_id is None or write.question_id not in {writes[i].question_id for i in new}:
+            elif write.question_id is None or write.question_id not in first:
                 new.append(index)
+                if write.question_id is not None:
+                    first[write.question_id] = index
         now = utcnow()
         items: dict[int, int] = {}  # write index -> new item id
-        with_question = [i for i in new if writes[i].question_id is not None]
-        if with_question:
-            await db.executemany(_INSERT_ITEM, [_item_row(writes[i], now) for i in with_question])
-            created = await _items_for(db, [writes[i].question_id for i in with_question])
-            items.update({i: created[writes[i].question_id] for i in with_question})
+        if first:
+            await db.executemany(_INSERT_ITEM, [_item_row(writes[i], now) for i in first.values()])
+            created = await _items_for(db, list(first))
+            items.update({i: created[question_id] for question_id, i in first.items()})
         for index in new:
             if writes[index].question_id is None:  # rare (no question id): one call each, for its row id
                 cursor = await db.execute(_INSERT_ITEM, _item_row(writes[index], now))
@@ -83,9 +85,9 @@ class HandOff(Write):
         for index, write in enumerate(writes):
             if index in items:
                 outcomes[index] = Handoff(items[index], created=True)
-            elif outcomes[index] is None:  # the same question twice in one batch: the first one's item
-                first = next(i for i in new if writes[i].question_id == write.question_id)
-                outcomes[index] = Handoff(items[first], created=False)
+            elif outcomes[index] is None and write.question_id is not None:
+                # the same question twice in one batch: the first one's item
+                outcomes[index] = Handoff(items[first[write.question_id]], created=False)
         return list(outcomes)
 
 

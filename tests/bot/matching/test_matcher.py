@@ -88,7 +88,7 @@ def test_index_needs_phrasings() -> None:
 def test_filler_words_weigh_less_than_key_words(matcher: Matcher) -> None:
     """Words the phrasings do not use count by their rarity in general language (wordfreq)."""
     normalizer = matcher.normalizer
-    weights = matcher._token_weights(normalizer.words(normalizer.normalize("we are considering suzhou companies")))
+    weights = matcher.word_weights(normalizer.words(normalizer.normalize("we are considering suzhou companies")))
     assert weights["suzhou"] > 2 * weights["we"]
     assert weights["suzhou"] > weights["consid"] > weights["we"]
     # A known word keeps its idf among the phrasings unless it is common in general language.
@@ -106,7 +106,7 @@ def test_unknown_key_word_costs_more_coverage_than_filler(matcher: Matcher) -> N
     companies = matcher.entry_ids.index("companies")
 
     def coverage(question: str) -> float:
-        weights = matcher._token_weights(normalizer.words(normalizer.normalize(question)))
+        weights = matcher.word_weights(normalizer.words(normalizer.normalize(question)))
         share, _missing = matcher._coverage(matcher_module._with_grams(weights), sum(weights.values()), companies)
         return share
 
