@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import aiosqlite
 
@@ -171,7 +171,7 @@ class Database:
         self,
         sql: str,
         rows: Iterable[Iterable[Any]],
-        returns: Any = None,
+        returns: Literal["rowid", "count"] | None = None,
         *,
         soon: bool = True,
         guard: tuple[int, int] | None = None,
