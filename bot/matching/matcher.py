@@ -40,6 +40,7 @@ from bot.matching.text import (
     detect_language,
     has_han,
     load_word_frequencies,
+    period_spans,
     periods,
     zipf,
 )
@@ -392,6 +393,12 @@ class Matcher:
         if decision is not None:
             # The entries the classifier prefers are candidates even when they share few n-grams.
             top.extend(i for i in _top(decision, CLASSIFIER_CANDIDATES).tolist() if i not in top)
+        # The words of a period ("jan to sep", "前三季度") are matched as a period (``year_missing``), not as
+        # words an entry must know: "Jan to Sep 2021" asked of the entry for "January-September 2021".
+        spans = period_spans(cleaned)
+        in_period = {token for span in spans for token in self.normalizer.tokens(span)} if spans else set()
+        if in_period:
+            words = [pair for pair in words if pair[0] not in in_period] or words
         token_weights = self.word_weights(words)
         total_weight = sum(token_weights.values())
         # A question of only common words ("no", "why", "1") says too little to be answered with confidence.
@@ -401,7 +408,7 @@ class Matcher:
         names = [
             (token, _han_grams(token) if has_han(token) else None)
             for token in self.normalizer.names(question, cleaned)
-            if token not in self._common_words
+            if token not in self._common_words and token not in in_period  # "Jan to Sep" names no place
         ]
         years = _YEAR_RE.findall(normalized)
         parts = periods(cleaned)

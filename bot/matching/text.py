@@ -303,6 +303,13 @@ _PERIOD_RE = re.compile("|".join(f"(?P<{key.replace('-', '_')}>{pattern})" for k
 _PERIOD_HINT_RE = re.compile(r"[0-9季半月]|half|quarter|months|jan|jul")
 
 
+def period_spans(normalized: str) -> list[str]:
+    """The texts of the periods ``periods`` finds ("jan to sep", "前三季度"), in order."""
+    if not normalized or _PERIOD_HINT_RE.search(normalized) is None:
+        return []
+    return [found.group(0) for found in _PERIOD_RE.finditer(normalized)]
+
+
 def periods(normalized: str) -> frozenset[str]:
     """The parts of a year a normalised text names: "h1", "h2", "q1" to "q4", "q1-q3"."""
     if not normalized or _PERIOD_HINT_RE.search(normalized) is None:

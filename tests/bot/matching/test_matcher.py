@@ -120,6 +120,26 @@ def test_unknown_key_word_costs_more_coverage_than_filler(matcher: Matcher) -> N
     )
 
 
+def test_the_words_of_a_period_are_matched_as_the_period_not_as_unknown_words() -> None:
+    matcher = Matcher(
+        [
+            ("output-2021", "biotech output in January to September 2021"),
+            ("output-2022", "biotech output in 2022"),
+            ("parks", "which parks are there"),
+        ],
+        classify=False,
+    )
+    best = matcher.rank("Biotech output Jan to Sep 2021")[0]
+    assert best.entry_id == "output-2021"
+    assert best.signals is not None
+    # "Jan" and "Sep" are neither words no entry knows nor names of somewhere else
+    assert (best.signals.foreign, best.signals.missing, best.signals.unknown_name) == (0.0, 0.0, 0.0)
+    assert best.signals.year_missing == 0.0
+    # a period the entry does not name still counts against it
+    other = matcher.rank("Biotech output Jul to Dec 2021")[0]
+    assert other.signals is not None and other.signals.year_missing == 1.0
+
+
 def test_sentences_naming_a_gap_in_the_sources_do_not_count_as_known() -> None:
     assert known_part("It offers 18,000 units. Rents and prices are not in our sources; staff can help.") == (
         "It offers 18,000 units. staff can help."

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matching.text import Normalizer, clean, detect_language, is_traditional, periods, zipf
+from bot.matching.text import Normalizer, clean, detect_language, is_traditional, period_spans, periods, zipf
 
 
 def test_clean_folds_width_case_punctuation_and_traditional() -> None:
@@ -91,3 +91,10 @@ def test_synonyms_prefer_the_longest_term_and_respect_word_edges() -> None:
 )
 def test_periods_name_parts_of_a_year(text: str, expected: set[str]) -> None:
     assert periods(Normalizer().normalize(text)) == expected
+
+
+def test_period_spans_are_the_texts_of_the_periods() -> None:
+    normalize = Normalizer().normalize
+    assert period_spans(normalize("Output from Jan to Sep 2021, and in H1 2024?")) == ["jan to sep", "h1"]
+    assert period_spans(normalize("2021年前三季度产值")) == ["前三季度"]
+    assert period_spans(normalize("how many companies")) == []
