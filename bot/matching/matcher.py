@@ -476,12 +476,25 @@ class Matcher:
         """
         if total <= 0:
             return 0.0, 0.0
+        # ``_known_in`` inlined: this loop runs for every word of every candidate, and the two calls per word
+        # were a fifth of a question's time at 15,000 phrasings (cProfile). The same sums in the same order.
+        vocab, han_grams, near = self._vocab[entry_index], self._han_grams[entry_index], self._near
         covered = 0.0
         missing = 0.0
         for token, weight, grams in query_words:
-            known = self._known(token, grams, entry_index)
+            if token in vocab:
+                covered += weight
+                continue
+            if grams is not None:
+                known = sum(g in han_grams for g in grams) / len(grams) if grams else 0.0
+            elif len(token) >= 4:
+                known = next((score for word, score in near(token) if word in vocab), 0.0)
+            else:
+                known = 0.0
             covered += weight * known
-            missing = max(missing, weight * (1.0 - known))
+            unknown = weight * (1.0 - known)
+            if unknown > missing:
+                missing = unknown
         return covered / total, missing / self._unknown_idf
 
     def _known(self, token: str, grams: list[str] | None, entry_index: int) -> float:
@@ -499,7 +512,8 @@ class Matcher:
             bisect.bisect_left(self._word_lengths, shortest) : bisect.bisect_right(self._word_lengths, longest)
         ]
         found = process.extract(token, words, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY, limit=None)
-        return tuple((word, float(score) / 100.0) for word, score, _ in found)
+        # Best first (extract sorts by score; sorted again so callers may take the first word they know).
+        return tuple(sorted(((word, float(score) / 100.0) for word, score, _ in found), key=lambda pair: -pair[1]))
 
     def foreign_share(self, token: str) -> float:
         """How far no entry knows ``token`` (1: not even as a typo or by its Chinese bigrams), 0..1."""
@@ -590,7 +604,7 @@ def _known_in(
     if grams is not None:
         return sum(g in han_grams for g in grams) / len(grams) if grams else 0.0
     if len(token) >= 4:
-        return max((score for word, score in near(token) if word in vocab), default=0.0)
+        return next((score for word, score in near(token) if word in vocab), 0.0)  # best first
     return 0.0
 
 
