@@ -425,7 +425,7 @@ def tune(ranked: Sequence[Ranked], max_oos_answered: float = 0.05, background: S
         settings = MatchingConfig(chosen.answer_threshold, suggest, chosen.margin)
         helped = staff = in_scope = oos = 0
         for item in scored:
-            status, suggestions = decide(item.candidates, settings)
+            status, suggestions = decide(item.candidates, settings, item.topic)
             if item.case.expect is None:
                 oos += 1
                 staff += status == "unanswered"
