@@ -40,10 +40,12 @@ def test_held_out_floors() -> None:
     # Session 6, shipped defaults: 79.3% right, 0 wrong, 8.3% of out-of-scope answered (5 of 60, all naming
     # another place or period); the matcher before the calibration answered 31.7% of them (19 of 60) at
     # 81.0% right. Session 8, the defaults refitted: 80.4% right, 0 wrong, 8.3% answered; fitted with
-    # synthetic near misses too: 83.2% right, 0 wrong, none of the 60 answered.
+    # synthetic near misses too: 83.2% right, 0 wrong, none of the 60 answered. Session 9, with 384 more
+    # phrasings (written from the entries, never from these cases) and the defaults refitted: 90.2% right,
+    # 1 of 184 wrong (a keyword query given the neighbouring R&D-centre award), none of the 60 answered.
     held_out = _figures(HELD_OUT)
     assert held_out["in_scope"] >= 180 and held_out["out_of_scope"] >= 60
-    assert held_out["in_scope_accuracy"] >= 0.83
+    assert held_out["in_scope_accuracy"] >= 0.90
     assert held_out["in_scope_wrong"] <= 0.01
     assert held_out["out_of_scope_answered"] <= 0.02
 
@@ -61,8 +63,9 @@ def test_quality_floors(figures: dict[str, Any]) -> None:
     # (the matcher before: 86.7% right but 15.5% of out-of-scope answered). Issue 14's targets (>= 95%
     # right, <= 1% wrong, <= 3% out-of-scope answered, cross-validated) are not reached yet. Session 8, the
     # defaults refitted (the same --tune, since the SVM fit is deterministic): 85.1%, 0 wrong, 3.9% answered;
-    # with synthetic near misses in the fit: 85.5%, 0 wrong, 3.1% answered.
-    assert figures["in_scope_accuracy"] >= 0.855
+    # with synthetic near misses in the fit: 85.5%, 0 wrong, 3.1% answered. Session 9, 384 more phrasings
+    # and the defaults refitted: 91.1%, 0 wrong, 3.1% answered.
+    assert figures["in_scope_accuracy"] >= 0.91
     assert figures["in_scope_wrong"] <= 0.005
     assert figures["out_of_scope_answered"] <= 0.035
     assert figures["top3"] >= 0.99
@@ -71,7 +74,8 @@ def test_quality_floors(figures: dict[str, Any]) -> None:
 def test_quality_per_language(figures: dict[str, Any]) -> None:
     by_language = figures["by_language"]
     for language in ("en", "zh-Hans", "zh-Hant"):
-        assert by_language[language]["in_scope_accuracy"] >= 0.84, language  # session 8: 84.3 / 86.0 / 88.4%
+        # session 8: 84.3 / 86.0 / 88.4%; session 9: 90.5 / 90.2 / 94.2%
+        assert by_language[language]["in_scope_accuracy"] >= 0.90, language
 
 
 @pytest.mark.parametrize("question", ["no", "why", "hi", "ok thanks", "好的", "明白了"])
@@ -85,7 +89,8 @@ def test_bare_topics_get_a_did_you_mean_not_a_hand_off() -> None:
     # tests/data/eval_keywords.yaml: 134 keyword-style questions ("talent", "人才", "gdp", "visa"), written
     # blind from entry ids and headlines (session 8). Shipped defaults: 77 of 98 in scope answered with an
     # acceptable entry, 0 wrongly; with the topic did-you-mean (Matcher.topic_entries) 19 more are offered
-    # an acceptable entry and 2 go to staff; of 36 out of scope, none answered, 2 offered.
+    # an acceptable entry and 2 go to staff; of 36 out of scope, none answered, 2 offered. Session 9, 384
+    # more phrasings and the defaults refitted: 80 answered acceptably, 16 offered, 2 to staff; 0 and 2.
     import yaml
 
     kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
@@ -117,9 +122,10 @@ def test_near_misses_floors() -> None:
     # changed) and 47 paraphrases, written blind from entry ids and headlines (session 8). Shipped defaults:
     # 18 near misses answered (0 of the 27 period ones since periods are compared; 2 before), 41 of 47
     # paraphrases right, 0 wrong. With synthetic near misses in the calibration fit: 10 answered (places
-    # 8 -> 0, subjects 10 -> 10), 42 of 47 right.
+    # 8 -> 0, subjects 10 -> 10), 42 of 47 right. Session 9, 384 more phrasings and the defaults refitted:
+    # 10 answered, 44 of 47 right.
     figures = _figures(DATA / "eval_nearmiss.yaml")
     assert figures["in_scope"] >= 45 and figures["out_of_scope"] >= 85
-    assert figures["in_scope_accuracy"] >= 0.89
+    assert figures["in_scope_accuracy"] >= 0.93
     assert figures["in_scope_wrong"] == 0
     assert figures["out_of_scope_answered"] <= 0.115  # 10 / 87, as rounded in the report
