@@ -206,6 +206,11 @@ class Normalizer:
         run: list[str] = []  # consecutive name-like Latin words are one name: "Suzhou BioBAY", "Beijing E-Town"
         for match in _LATIN_WORD_RE.finditer(text):
             word = match.group(0)
+            if _glued_to_digit(text, match.start(), match.end()):  # "H1", "Q3", "5G": a code, not a name
+                if run:
+                    names.append(" ".join(run))
+                    run = []
+                continue
             before = match.start() - 1
             while before >= 0 and text[before].isspace():
                 before -= 1
@@ -239,6 +244,13 @@ class Normalizer:
 
 
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z&-]*")
+
+
+def _glued_to_digit(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``text[start:end]`` touches a digit on either side."""
+    return (end < len(text) and text[end].isdigit()) or (start > 0 and text[start - 1].isdigit())
+
+
 _NAME_TAGS = frozenset({"ns", "nt"})  # jieba: place and organisation names (person names, nr, tag words like 多少钱)
 
 # Words rarer than this (wordfreq's Zipf scale: log10 of occurrences per billion words) are not in its

@@ -98,3 +98,19 @@ def test_period_spans_are_the_texts_of_the_periods() -> None:
     assert period_spans(normalize("Output from Jan to Sep 2021, and in H1 2024?")) == ["jan to sep", "h1"]
     assert period_spans(normalize("2021年前三季度产值")) == ["前三季度"]
     assert period_spans(normalize("how many companies")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("How many CGT firms are in Suzhou BioBAY?", ["cgt", "suzhou biobay"]),
+        ("Is Pfizer in BDA?", ["pfizer", "bda"]),
+        ("苏州有多少家企业", ["苏州"]),
+        # a letter glued to a digit is a code (a half year, a quarter), not a name
+        ("Clinical approvals in H1 2024", []),
+        ("Output in Q1-Q3 2021", []),
+    ],
+)
+def test_names_are_capitalised_words_acronyms_and_tagged_chinese_places(text: str, expected: list[str]) -> None:
+    normalizer = Normalizer()
+    assert normalizer.names(text) == [t for name in expected for t in normalizer.tokens(normalizer.normalize(name))]
