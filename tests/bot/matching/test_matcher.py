@@ -140,6 +140,23 @@ def test_the_words_of_a_period_are_matched_as_the_period_not_as_unknown_words() 
     assert other.signals is not None and other.signals.year_missing == 1.0
 
 
+def test_the_knowledge_bases_own_words_have_their_misspellings_found_at_build_as_one_search_would() -> None:
+    matcher = Matcher(
+        [
+            ("centre", "research centre awards for foreign companies"),
+            ("center", "R&D center subsidies and rewards"),
+            ("output", "biotech output of companies in 2021, recieved awards"),
+        ],
+        classify=False,
+    )
+    assert matcher._known_near  # every Latin word of 4+ letters
+    assert all(len(word) >= 4 for word in matcher._known_near)
+    for word, spellings in matcher._known_near.items():
+        assert spellings == matcher._search(word), word
+    assert dict(matcher._spellings("centre"))["center"] > 0.8
+    assert matcher._spellings("subsidey") == matcher._search("subsidey")  # not a word it knows: searched
+
+
 def test_sentences_naming_a_gap_in_the_sources_do_not_count_as_known() -> None:
     assert known_part("It offers 18,000 units. Rents and prices are not in our sources; staff can help.") == (
         "It offers 18,000 units. staff can help."
