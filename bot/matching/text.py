@@ -206,7 +206,8 @@ class Normalizer:
         run: list[str] = []  # consecutive name-like Latin words are one name: "Suzhou BioBAY", "Beijing E-Town"
         for match in _LATIN_WORD_RE.finditer(text):
             word = match.group(0)
-            if _glued_to_digit(text, match.start(), match.end()):  # "H1", "Q3", "5G": a code, not a name
+            if _glued_to_digit(text, match.start(), match.end()) or word.casefold() in _CALENDAR_WORDS:
+                # "H1", "Q3", "5G" are codes and "Feb", "Monday" dates, not names
                 if run:
                     names.append(" ".join(run))
                     run = []
@@ -244,6 +245,43 @@ class Normalizer:
 
 
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z&-]*")
+
+
+_CALENDAR_WORDS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
 
 
 def _glued_to_digit(text: str, start: int, end: int) -> bool:

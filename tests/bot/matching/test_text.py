@@ -109,6 +109,7 @@ def test_period_spans_are_the_texts_of_the_periods() -> None:
         # a letter glued to a digit is a code (a half year, a quarter), not a name
         ("Clinical approvals in H1 2024", []),
         ("Output in Q1-Q3 2021", []),
+        ("What came out of the partner meeting in Feb 2023?", []),  # a month is a date, not a name
     ],
 )
 def test_names_are_capitalised_words_acronyms_and_tagged_chinese_places(text: str, expected: list[str]) -> None:
