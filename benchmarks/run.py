@@ -204,6 +204,7 @@ def clinc(path: Path, quick: bool) -> list[str]:
             f"{build:.2f}",
         )
     )
+    shipped_all = report([*ranked_a, *ranked_b], MatchingConfig())
     rss_after = peak_rss_mb()
     start = time.perf_counter()
     logistic = LogisticBaseline(train)
@@ -233,6 +234,11 @@ def clinc(path: Path, quick: bool) -> list[str]:
         note = "" if scorer is fuzz.ratio else f" (on {len(sample_b)} questions)"
         lines.append(row(f"{name}{note}", figures, median, p99, "-"))
     lines += [
+        "",
+        f"The whole validation split ({len(half_a) + len(half_b)} questions) at the shipped defaults, never tuned on "
+        f"CLINC150: {shipped_all['in_scope_accuracy']:.1%} of in-scope questions answered right, "
+        f"{shipped_all['in_scope_wrong']:.1%} wrongly, {shipped_all['out_of_scope_answered']:.1%} of out-of-scope "
+        "questions answered.",
         "",
         f"Peak RSS after building the matcher index: {rss_after:.0f} MB (before: {rss_before:.0f} MB).",
         "Published on the CLINC150 *test* split: SVM bag-of-words 88.2 / 18.0, BERT 96.2 / 52.3, the logistic "
