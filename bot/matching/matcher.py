@@ -122,6 +122,9 @@ class Candidate:
     score: float
     phrasing: str
     signals: Signals | None = field(default=None, compare=False, repr=False)
+    # The question asks for something the entry's answer says is not in the sources ("rents"): never
+    # answered with it, whatever the score (``decide``).
+    gap: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,9 @@ def decide(
     ``topic``: for a bare topic question, the entries that know its key words (``Matcher.topic_entries``):
     offered as a did-you-mean, best first, when no entry clears ``suggest_threshold``.
     """
+    if candidates and candidates[0].gap:
+        # faq/README.md: what the sources do not give is for staff, not for the entry that says so
+        return "unanswered", ()
     if not candidates or candidates[0].score < settings.suggest_threshold:
         offered = tuple(c for c in candidates if c.entry_id in topic)[:SUGGESTIONS]
         return ("suggested", offered) if offered else ("unanswered", ())
@@ -204,8 +210,10 @@ class Matcher:
         context: Iterable[tuple[str, str]] = (),
         classify: bool = True,
         cache_dir: Path | None = None,
+        gaps: Iterable[tuple[str, str]] = (),
     ) -> None:
-        """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary.
+        """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary;
+        ``gaps`` (entry id, text) are its sentences on what the sources do not give (``gap_part``).
 
         ``classify=False`` skips the classifier (its signals are then 0), for measuring what it adds;
         ``cache_dir`` keeps its fitted weights for the next build of the same phrasings.
@@ -303,6 +311,19 @@ class Matcher:
         # Every word the knowledge base knows: a rare question word outside it ("Zhangjiang", "Wuxi", "苏州")
         # names something no entry is about.
         self._all_words = frozenset().union(*self._vocab)
+        # The key words of the entries' "not in our sources" sentences that no entry knows otherwise ("rent",
+        # "租金"): a question naming one asks for what the entry says it cannot give. Words some entry knows
+        # ("amount", a year, "咨询") and the markers' own words are left out: they say nothing of the gap.
+        marker_words = {
+            token for marker in (*UNSOURCED_MARKERS, "sources", "资料") for token in self.normalizer.tokens(marker)
+        }
+        gap_words: list[set[str]] = [set() for _ in self.entry_ids]
+        for entry_id, text in gaps:
+            if entry_id in index_of:
+                for token, surface in self.normalizer.words(self.normalizer.normalize(text)):
+                    if zipf(surface) < COMMON_ZIPF and token not in self._all_words and token not in marker_words:
+                        gap_words[index_of[entry_id]].add(token)
+        self._gap_words = [frozenset(g) for g in gap_words]
         # By length, then alphabetically: a word's possible misspellings are one slice (``_spellings``).
         self._all_word_list = tuple(sorted(self._all_words, key=lambda word: (len(word), word)))
         self._word_lengths = [len(word) for word in self._all_word_list]
@@ -331,6 +352,7 @@ class Matcher:
         """Index every phrasing (and keyword) of every askable entry."""
         items: list[tuple[str, str]] = []
         context: list[tuple[str, str]] = []
+        gaps: list[tuple[str, str]] = []
         for entry in kb.matchable():
             for texts in entry.questions.values():
                 items.extend((entry.id, text) for text in texts)
@@ -339,7 +361,8 @@ class Matcher:
             # The rendered answer holds the figures ("200亿元", "5,000 companies") questions quote.
             about.extend(render_answer(kb, entry, lang).body for lang in entry.languages)
             context.extend((entry.id, known_part(text)) for text in about)
-        return cls(items, Normalizer(kb.synonyms), settings, weights, context, cache_dir=cache_dir)
+            gaps.extend((entry.id, gap) for gap in map(gap_part, about) if gap)
+        return cls(items, Normalizer(kb.synonyms), settings, weights, context, cache_dir=cache_dir, gaps=gaps)
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """Cosine of the query to every phrasing and to every entry centroid; the classifier's decisions."""
@@ -461,7 +484,10 @@ class Matcher:
                 start = int(self._starts[entry_index])
                 end = int(self._starts[entry_index + 1]) if entry_index + 1 < len(self._starts) else len(self.owner)
                 phrase = start + int(np.argmax(phrase_scores[start:end]))
-            results.append(Candidate(self.entry_ids[entry_index], 0.0, self.phrasings[phrase], signals))
+            gap = bool(self._gap_words[entry_index]) and any(
+                _names_gap(token, grams, self._gap_words[entry_index]) for token, _, grams in query_words
+            )
+            results.append(Candidate(self.entry_ids[entry_index], 0.0, self.phrasings[phrase], signals, gap))
         return rescore(results, calibration)[:limit]
 
     def word_weights(self, words: Sequence[tuple[str, str]]) -> dict[str, float]:
@@ -614,11 +640,25 @@ def known_part(text: str) -> str:
     return " ".join(s for s in sentences if not any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
 
 
+def gap_part(text: str) -> str:
+    """The sentences of ``text`` that name a gap in the sources: what ``known_part`` leaves out."""
+    sentences = _SENTENCE_RE.split(text)
+    return " ".join(s for s in sentences if any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
+
+
+def _names_gap(token: str, grams: list[str] | None, gap_words: frozenset[str]) -> bool:
+    """Whether a question word is one of an entry's gap words; a Chinese word also when one of its character
+    bigrams is a two-character gap word ("月租金" holds "租金")."""
+    if token in gap_words:
+        return True
+    return grams is not None and len(token) > 2 and any(gram in gap_words for gram in grams)
+
+
 def rescore(candidates: Sequence[Candidate], calibration: Calibration) -> list[Candidate]:
     """Candidates scored by ``calibration`` from their signals, best first (ties: the better similarity)."""
     # The constructor, not dataclasses.replace (about 5 us a call, a tenth of re-scoring).
     scored = [
-        Candidate(c.entry_id, probability(calibration, c.signals), c.phrasing, c.signals)
+        Candidate(c.entry_id, probability(calibration, c.signals), c.phrasing, c.signals, c.gap)
         if c.signals is not None
         else c
         for c in candidates

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 import bot.matching.matcher as matcher_module
 from bot.config import MatchingConfig
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.matcher import Candidate, Matcher, decide, known_part
+from bot.matching.matcher import Candidate, Matcher, decide, gap_part, known_part
 
 
 @pytest.fixture
@@ -155,6 +155,46 @@ def test_the_knowledge_bases_own_words_have_their_misspellings_found_at_build_as
         assert spellings == matcher._search(word), word
     assert dict(matcher._spellings("centre"))["center"] > 0.8
     assert matcher._spellings("subsidey") == matcher._search("subsidey")  # not a word it knows: searched
+
+
+def test_a_question_about_what_an_answer_says_is_not_in_the_sources_goes_to_staff() -> None:
+    matcher = Matcher(
+        [
+            ("housing", "what talent housing is there"),
+            ("housing", "talent apartments in yizhuang"),
+            ("housing", "人才公寓有哪些"),
+            ("fund", "how big is the guidance fund"),
+        ],
+        classify=False,
+        gaps=[("housing", "Rents and prices are not in our sources."), ("housing", "租金和价格暂无资料。")],
+    )
+    assert matcher._gap_words[matcher.entry_ids.index("housing")] == {"rent", "price", "租金"}
+    for question in ("talent apartment rent in yizhuang", "人才公寓月租金多少"):
+        best = matcher.rank(question)[0]
+        assert best.entry_id == "housing" and best.gap, question
+        assert matcher.match(question, MatchingConfig(answer_threshold=0.0, suggest_threshold=0.0)).status == (
+            "unanswered"
+        )
+    assert not matcher.rank("what talent housing is there in yizhuang")[0].gap
+
+
+def test_decide_never_answers_with_an_entry_whose_gap_the_question_names() -> None:
+    settings = MatchingConfig(answer_threshold=0.5, suggest_threshold=0.2)
+    assert decide([Candidate("housing", 0.99, "q", gap=True), Candidate("fund", 0.3, "q")], settings) == (
+        "unanswered",
+        (),
+    )
+    assert decide([Candidate("housing", 0.99, "q"), Candidate("fund", 0.3, "q")], settings)[0] == "answered"
+
+
+def test_gap_part_is_what_known_part_leaves_out() -> None:
+    text = "It offers 18,000 units. Rents and prices are not in our sources; staff can help."
+    assert gap_part(text) == "Rents and prices are not in our sources;"
+    assert (
+        gap_part("提供超过18000套公租房。租金和价格暂无资料，可由招商工作人员解答。")
+        == "租金和价格暂无资料，可由招商工作人员解答。"
+    )
+    assert gap_part("No gap here.") == ""
 
 
 def test_sentences_naming_a_gap_in_the_sources_do_not_count_as_known() -> None:

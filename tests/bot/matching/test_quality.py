@@ -123,9 +123,9 @@ def test_near_misses_floors() -> None:
     # 18 near misses answered (0 of the 27 period ones since periods are compared; 2 before), 41 of 47
     # paraphrases right, 0 wrong. With synthetic near misses in the calibration fit: 10 answered (places
     # 8 -> 0, subjects 10 -> 10), 42 of 47 right. Session 9, 384 more phrasings and the defaults refitted:
-    # 10 answered, 44 of 47 right.
+    # 10 answered, 44 of 47 right; with gaps in the sources handed to staff (Candidate.gap): 9 answered.
     figures = _figures(DATA / "eval_nearmiss.yaml")
     assert figures["in_scope"] >= 45 and figures["out_of_scope"] >= 85
     assert figures["in_scope_accuracy"] >= 0.93
     assert figures["in_scope_wrong"] == 0
-    assert figures["out_of_scope_answered"] <= 0.115  # 10 / 87, as rounded in the report
+    assert figures["out_of_scope_answered"] <= 0.104  # 9 / 87, as rounded in the report
