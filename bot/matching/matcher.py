@@ -40,7 +40,7 @@ from bot.matching.text import (
     detect_language,
     has_han,
     load_word_frequencies,
-    period_spans,
+    period_parts,
     periods,
     zipf,
 )
@@ -315,7 +315,9 @@ class Matcher:
         # "租金"): a question naming one asks for what the entry says it cannot give. Words some entry knows
         # ("amount", a year, "咨询") and the markers' own words are left out: they say nothing of the gap.
         marker_words = {
-            token for marker in (*UNSOURCED_MARKERS, "sources", "资料") for token in self.normalizer.tokens(marker)
+            token
+            for marker in (*UNSOURCED_MARKERS, "sources", "资料")
+            for token in self.normalizer.tokens(self.normalizer.normalize(marker))
         }
         gap_words: list[set[str]] = [set() for _ in self.entry_ids]
         for entry_id, text in gaps:
@@ -360,8 +362,10 @@ class Matcher:
             about = [*entry.answer.values(), *entry.metric.values(), *entry.note.values()]
             # The rendered answer holds the figures ("200亿元", "5,000 companies") questions quote.
             about.extend(render_answer(kb, entry, lang).body for lang in entry.languages)
-            context.extend((entry.id, known_part(text)) for text in about)
-            gaps.extend((entry.id, gap) for gap in map(gap_part, about) if gap)
+            for known, gap in map(split_gaps, about):
+                context.append((entry.id, known))
+                if gap:
+                    gaps.append((entry.id, gap))
         return cls(items, Normalizer(kb.synonyms), settings, weights, context, cache_dir=cache_dir, gaps=gaps)
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
@@ -429,8 +433,8 @@ class Matcher:
             top.extend(i for i in _top(decision, CLASSIFIER_CANDIDATES).tolist() if i not in top)
         # The words of a period ("jan to sep", "前三季度") are matched as a period (``year_missing``), not as
         # words an entry must know: "Jan to Sep 2021" asked of the entry for "January-September 2021".
-        spans = period_spans(cleaned)
-        in_period = {token for span in spans for token in self.normalizer.tokens(span)} if spans else set()
+        found_periods = period_parts(cleaned)
+        in_period = {token for _, span in found_periods for token in self.normalizer.tokens(span)}
         if in_period:
             words = [pair for pair in words if pair[0] not in in_period] or words
         token_weights = self.word_weights(words)
@@ -445,7 +449,7 @@ class Matcher:
             if token not in self._common_words and token not in in_period  # "Jan to Sep" names no place
         ]
         years = _YEAR_RE.findall(normalized)
-        parts = periods(cleaned)
+        parts = frozenset(part for part, _ in found_periods)  # ``periods(cleaned)``, from the one search
         top = [i for i in top if coarse[i] > 0]
         if not top:
             return []
@@ -576,8 +580,8 @@ class Matcher:
         start, end = _typo_range(self._word_lengths, len(token))
         words = self._all_word_list[start:end]
         found = process.extract(token, words, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY, limit=None)
-        # Best first (extract sorts by score; sorted again so callers may take the first word they know).
-        return tuple(sorted(((word, float(score) / 100.0) for word, score, _ in found), key=lambda pair: -pair[1]))
+        # Best first, as extract sorts them: callers take the first word they know.
+        return tuple((word, float(score) / 100.0) for word, score, _ in found)
 
     def foreign_share(self, token: str) -> float:
         """How far no entry knows ``token`` (1: not even as a typo or by its Chinese bigrams), 0..1."""
@@ -634,16 +638,23 @@ _YEAR_RE = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 _SENTENCE_RE = re.compile(r"(?<=[.;!?])\s+|(?<=[。；！？])")
 
 
+def split_gaps(text: str) -> tuple[str, str]:
+    """``text`` as (its sentences that do not name a gap in the sources, those that do)."""
+    known: list[str] = []
+    gaps: list[str] = []
+    for sentence in _SENTENCE_RE.split(text):
+        (gaps if any(marker in sentence.casefold() for marker in UNSOURCED_MARKERS) else known).append(sentence)
+    return " ".join(known).strip(), " ".join(gaps).strip()
+
+
 def known_part(text: str) -> str:
     """``text`` without its sentences that name a gap in the sources."""
-    sentences = _SENTENCE_RE.split(text)
-    return " ".join(s for s in sentences if not any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
+    return split_gaps(text)[0]
 
 
 def gap_part(text: str) -> str:
     """The sentences of ``text`` that name a gap in the sources: what ``known_part`` leaves out."""
-    sentences = _SENTENCE_RE.split(text)
-    return " ".join(s for s in sentences if any(marker in s.casefold() for marker in UNSOURCED_MARKERS)).strip()
+    return split_gaps(text)[1]
 
 
 def _names_gap(token: str, grams: list[str] | None, gap_words: frozenset[str]) -> bool:

@@ -247,40 +247,15 @@ class Normalizer:
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z&-]*")
 
 
+# Month and weekday names: dates, not names of somewhere else ("Feb 2023").
 _CALENDAR_WORDS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
+    word
+    for line in (
+        "january february march april may june july august september october november december",
+        "jan feb mar apr jun jul aug sep sept oct nov dec",
+        "monday tuesday wednesday thursday friday saturday sunday",
+    )
+    for word in line.split()
 )
 
 
@@ -353,18 +328,17 @@ _PERIOD_RE = re.compile("|".join(f"(?P<{key.replace('-', '_')}>{pattern})" for k
 _PERIOD_HINT_RE = re.compile(r"[0-9季半月]|half|quarter|months|jan|jul")
 
 
-def period_spans(normalized: str) -> list[str]:
-    """The texts of the periods ``periods`` finds ("jan to sep", "前三季度"), in order."""
+def period_parts(normalized: str) -> list[tuple[str, str]]:
+    """Each period a normalised text names, in order: its part of a year ("h1", "h2", "q1" to "q4",
+    "q1-q3") and its text ("jan to sep", "前三季度")."""
     if not normalized or _PERIOD_HINT_RE.search(normalized) is None:
         return []
-    return [found.group(0) for found in _PERIOD_RE.finditer(normalized)]
+    return [
+        (next(key for key, value in found.groupdict().items() if value is not None).replace("_", "-"), found.group(0))
+        for found in _PERIOD_RE.finditer(normalized)
+    ]
 
 
 def periods(normalized: str) -> frozenset[str]:
     """The parts of a year a normalised text names: "h1", "h2", "q1" to "q4", "q1-q3"."""
-    if not normalized or _PERIOD_HINT_RE.search(normalized) is None:
-        return frozenset()
-    return frozenset(
-        next(key for key, value in found.groupdict().items() if value is not None).replace("_", "-")
-        for found in _PERIOD_RE.finditer(normalized)
-    )
+    return frozenset(part for part, _ in period_parts(normalized))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matching.text import Normalizer, clean, detect_language, is_traditional, period_spans, periods, zipf
+from bot.matching.text import Normalizer, clean, detect_language, is_traditional, period_parts, periods, zipf
 
 
 def test_clean_folds_width_case_punctuation_and_traditional() -> None:
@@ -93,11 +93,14 @@ def test_periods_name_parts_of_a_year(text: str, expected: set[str]) -> None:
     assert periods(Normalizer().normalize(text)) == expected
 
 
-def test_period_spans_are_the_texts_of_the_periods() -> None:
+def test_period_parts_are_each_periods_part_of_a_year_and_text() -> None:
     normalize = Normalizer().normalize
-    assert period_spans(normalize("Output from Jan to Sep 2021, and in H1 2024?")) == ["jan to sep", "h1"]
-    assert period_spans(normalize("2021年前三季度产值")) == ["前三季度"]
-    assert period_spans(normalize("how many companies")) == []
+    assert period_parts(normalize("Output from Jan to Sep 2021, and in H1 2024?")) == [
+        ("q1-q3", "jan to sep"),
+        ("h1", "h1"),
+    ]
+    assert period_parts(normalize("2021年前三季度产值")) == [("q1-q3", "前三季度")]
+    assert period_parts(normalize("how many companies")) == []
 
 
 @pytest.mark.parametrize(
