@@ -89,6 +89,17 @@ class Knowledge:
         return result
 
 
+def chat_reply(kb: KnowledgeBase, kind_id: str | None, lang: str) -> tuple[str, bool]:
+    """The reply to small talk of ``kind_id`` (None: an unclear message), and whether it shows the topics."""
+    from bot.words import words
+
+    talk = kb.smalltalk
+    kind = talk.kind(kind_id) if kind_id is not None else None
+    texts = kind.reply if kind is not None else talk.unclear
+    text = texts.get(lang) or next(iter(texts.values()), None) or words(lang).rephrase
+    return text, kind is not None and kind.topics
+
+
 @dataclass(frozen=True)
 class Suggestion:
     entry_id: str
@@ -107,6 +118,8 @@ class Reply:
     suggestions: tuple[Suggestion, ...]
     question_id: int | None = None
     unanswered_id: int | None = None
+    text: str | None = None  # the reply to small talk or an unclear message (``smalltalk.yaml``)
+    topics: bool = False  # show the topics with it (a greeting)
 
     @property
     def status(self) -> str:
@@ -153,6 +166,9 @@ class Assistant:
         head = question[: self.max_question_chars]
         match = snapshot.matcher.match(head)
         lang = lang or detect_language(head)
+        if match.status in ("smalltalk", "unclear"):
+            text, topics = chat_reply(snapshot.kb, match.kind, lang)
+            return Reply(question, lang, match, None, (), text=text, topics=topics)
         answer = None
         if match.entry_id is not None:
             answer = render_answer(snapshot.kb, snapshot.kb.entries[match.entry_id], lang)

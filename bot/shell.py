@@ -21,6 +21,7 @@ class _Choice:
     entries: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     reply: Reply | None = None
+    lang: str | None = None  # the language the choices were shown in: what is picked is shown in it too
 
 
 class Shell:
@@ -69,18 +70,19 @@ class Shell:
             self.say(words(lang).shell.unknown)
         return True
 
-    def show_topics(self) -> None:
-        lang = self.ui_lang()
+    def show_topics(self, lang: str | None = None) -> None:
+        lang = lang or self.ui_lang()
         kb = self.assistant.knowledge.kb
         topics = [t for t in kb.topics if kb.topic_entries(t.id)]
         self.say(words(lang).shell.topics)
         for number, topic in enumerate(topics, 1):
             self.say(f"{number}. {topic.title.get(lang) or next(iter(topic.title.values()))}")
         self.say(words(lang).shell.pick)
-        self.choice = _Choice(topics=[t.id for t in topics])
+        self.choice = _Choice(topics=[t.id for t in topics], lang=lang)
 
     async def pick(self, number: int) -> None:
-        choice, lang = self.choice, self.ui_lang()
+        choice = self.choice
+        lang = choice.lang or self.ui_lang()
         if choice.topics:
             if 1 <= number <= len(choice.topics):
                 entries = self.assistant.knowledge.kb.topic_entries(choice.topics[number - 1])
@@ -90,7 +92,7 @@ class Shell:
                 for index, entry in enumerate(entries, 1):
                     self.say(f"{index}. {entry.headline(lang)}")
                 self.say(words(lang).shell.pick)
-                self.choice = _Choice(entries=[e.id for e in entries])
+                self.choice = _Choice(entries=[e.id for e in entries], lang=lang)
             return
         if number == 0 and choice.reply is not None:
             reply = choice.reply
@@ -112,6 +114,11 @@ class Shell:
         if reply.answer is not None:
             self.say(format_text(reply.answer))
             self.choice = _Choice()
+        elif reply.text is not None:  # small talk, or a message with nothing to answer
+            self.say(reply.text)
+            self.choice = _Choice()
+            if reply.topics:
+                self.show_topics(lang)
         elif reply.suggestions:
             self.say(words(lang).shell.did_you_mean)
             for number, suggestion in enumerate(reply.suggestions, 1):

@@ -7,6 +7,7 @@ mentioned or replied to, so it never joins other people's conversations.
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import math
 import sqlite3
@@ -21,7 +22,7 @@ from bot.render import Answer
 from handlers import callbacks, staff_outbox
 from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private
 from handlers.render import format_html, say
-from handlers.ui import button_text, label_text, quote, reply_html, show
+from handlers.ui import button_text, label_text, quote, reply_html, show, topic_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ async def send_reply(message: Message, svc: Services, reply: Reply) -> None:
     lang = reply.lang
     if reply.answer is not None:
         await reply_html(message, format_html(reply.answer), answer_markup(svc, reply.answer, reply.question_id))
+        return
+    if reply.text is not None:  # small talk or a message with nothing to answer: staff's text, plain
+        markup = topic_keyboard(svc.knowledge.kb, lang) if reply.topics else None
+        await reply_html(message, html.escape(reply.text, quote=False), markup)
         return
     if reply.suggestions:
         rows = [

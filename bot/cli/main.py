@@ -107,7 +107,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "status": match.status,
         "entry_id": match.entry_id,
         "score": round(match.score, 4),
-        "answer": format_text(reply.answer) if reply.answer is not None else None,
+        # small talk and unclear messages: the reply text (``smalltalk.yaml``)
+        "answer": format_text(reply.answer) if reply.answer is not None else reply.text,
         "best": {"entry_id": best.entry_id, "score": round(best.score, 4)} if best else None,
         "suggestions": [
             {"entry_id": s.entry_id, "question": s.question, "score": round(s.score, 4)} for s in reply.suggestions
@@ -120,6 +121,8 @@ def reply_text(reply: Reply) -> str:
 
     if reply.answer is not None:
         return format_text(reply.answer)
+    if reply.text is not None:
+        return reply.text
     if reply.suggestions:
         lines = [words(reply.lang).shell.did_you_mean]
         lines += [f"  {n}. {s.question}  [{s.entry_id} {s.score:.2f}]" for n, s in enumerate(reply.suggestions, 1)]
@@ -271,7 +274,9 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         _err(STAFF.cli.bad_folds.format(cases=len(cases)))
         return EXIT_USAGE
     ranked = rank_all(knowledge.matcher, cases)
-    background = rank_all(knowledge.matcher, synthetic_cases(knowledge.matcher)) if args.tune or args.folds else []
+    background = (
+        rank_all(knowledge.matcher, synthetic_cases(knowledge.matcher), chat=False) if args.tune or args.folds else []
+    )
     topics = {e.id: e.topic for e in kb.entries.values()}
     if args.folds is not None:
         figures = cross_validate(ranked, args.folds, args.max_oos_answered, topics, background)

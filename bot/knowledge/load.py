@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SPECIAL_FILES = ("topics.yaml", "synonyms.yaml", "sources.yaml")
+SPECIAL_FILES = ("topics.yaml", "synonyms.yaml", "sources.yaml", "smalltalk.yaml")
 
 
 def entry_files(directory: Path) -> list[Path]:
@@ -85,6 +85,7 @@ def _load(directory: Path, files: list[Path], today: dt.date) -> LoadResult:
         ("sources.yaml", validation.add_sources),
         ("topics.yaml", validation.add_topics),
         ("synonyms.yaml", validation.add_synonyms),
+        ("smalltalk.yaml", validation.add_smalltalk),
     ):
         if special in parsed:
             name, data = parsed.pop(special)
@@ -103,5 +104,6 @@ def _load(directory: Path, files: list[Path], today: dt.date) -> LoadResult:
         sources=validation.sources,
         synonyms=tuple(validation.synonyms),
         directory=directory,
+        smalltalk=validation.smalltalk,
     )
     return LoadResult(kb, issues)

@@ -146,6 +146,34 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class ChatKind:
+    """One kind of small talk (``smalltalk.yaml``): its phrases per language and the bot's reply."""
+
+    id: str
+    phrases: Mapping[str, tuple[str, ...]]
+    reply: Mapping[str, str]
+    topics: bool = False  # the reply shows the topic buttons (greetings)
+    wraps_questions: bool = False  # its phrases may open or close a question ("hi, ...", "..., thanks")
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class SmallTalk:
+    """What the bot says to small talk and to messages with nothing it can use (``smalltalk.yaml``).
+
+    ``kinds`` in priority order (a message mixing kinds gets the first's reply); ``fillers``: words that
+    carry no question ("hmm", "嗯"); ``unclear``: the reply asking to rephrase.
+    """
+
+    kinds: tuple[ChatKind, ...] = ()
+    fillers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unclear: Mapping[str, str] = field(default_factory=dict)
+
+    def kind(self, kind_id: str) -> ChatKind | None:
+        return next((k for k in self.kinds if k.id == kind_id), None)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """A validated, immutable knowledge base."""
 
@@ -154,6 +182,7 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     synonyms: tuple[tuple[str, ...], ...]
     directory: Path
+    smalltalk: SmallTalk = field(default_factory=SmallTalk)
 
     def matchable(self) -> list[Entry]:
         """Entries investors can reach by asking: those with at least one phrasing."""

@@ -28,9 +28,11 @@ from bot.knowledge.model import (
     PLACEHOLDER_RE,
     QUALIFIERS,
     UNITS,
+    ChatKind,
     Entry,
     Issue,
     Kind,
+    SmallTalk,
     Source,
     Topic,
     Unit,
@@ -40,6 +42,7 @@ from bot.knowledge.reader import LineDict, LineList, line_of
 from bot.matching.text import clean
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_IDS = ("smalltalk", "unclear")  # ``expect:`` values of evaluation cases (bot.matching.evaluate)
 # Ids travel in Telegram callback data (64 bytes with a prefix and a question id).
 MAX_ID_LENGTH = 48
 
@@ -64,6 +67,9 @@ FACT_KEYS = (
 HISTORY_KEYS = ("value", "qualifier", "unit", "period", "source", "verified")
 SOURCE_KEYS = ("id", "title", "url", "published", "reprint")
 TOPIC_KEYS = ("id", "title", "order")
+SMALLTALK_KEYS = ("kinds", "unclear")
+CHAT_KIND_KEYS = ("id", "phrases", "reply", "topics", "wraps_questions")
+UNCLEAR_KEYS = ("fillers", "reply")
 
 
 def date_text(value: Any) -> str:
@@ -248,6 +254,102 @@ def synonym_groups(check: Checker, file: str, data: Any) -> Iterator[tuple[tuple
         yield terms, line
 
 
+# --------------------------------------------------------------------------- small talk
+
+
+def smalltalk(check: Checker, file: str, data: Any) -> SmallTalk:
+    """``smalltalk.yaml``: the small-talk kinds in priority order, the fillers and the unclear reply."""
+    from bot.matching.smalltalk import has_words, units
+
+    if not isinstance(data, LineDict):
+        check.error(file, 1, None, "smalltalk.yaml must be a mapping with 'kinds' and 'unclear'")
+        return SmallTalk()
+    check.unknown_keys(file, data, SMALLTALK_KEYS, None)
+    owner: dict[tuple[str, ...], str] = {}  # a phrase's units -> where it was first given
+
+    def phrase_lists(item: LineDict, key: str, owner_id: str | None, where: str) -> dict[str, tuple[str, ...]]:
+        value, line = item.get(key), line_of(item, key)
+        if value is None:
+            check.error(file, item.line, owner_id, f"missing field '{key}'")
+            return {}
+        if not isinstance(value, dict):
+            check.error(file, line, owner_id, f"'{key}' must be a mapping of en/zh lists")
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        reported = len(check.issues)
+        for lang, texts in value.items():
+            lang_line = line_of(value, lang)
+            if lang not in LANGS:
+                check.error(file, lang_line, owner_id, f"'{key}' has unknown language '{lang}' (use en, zh)")
+                continue
+            if not isinstance(texts, list) or not all(isinstance(t, str | int) for t in texts):
+                check.error(file, lang_line, owner_id, f"'{key}.{lang}' must be a list of texts")
+                continue
+            if any(isinstance(t, bool) for t in texts):
+                check.error(
+                    file,
+                    lang_line,
+                    owner_id,
+                    f"'{key}.{lang}': put yes, no, on and off in quotes (YAML reads them as true/false)",
+                )
+                continue
+            kept: list[str] = []
+            for index, raw in enumerate(texts):
+                text = str(raw).strip()
+                text_line = texts.item_lines[index] if isinstance(texts, LineList) else lang_line
+                if not has_words(text):
+                    check.error(file, text_line, owner_id, f"'{text}' has no words to match (letters or Chinese)")
+                    continue
+                key_units = units(text)
+                if key_units in owner and owner[key_units] != where:
+                    check.error(file, text_line, owner_id, f"'{text}' is already in {owner[key_units]}")
+                    continue
+                owner.setdefault(key_units, where)
+                kept.append(text)
+            out[lang] = tuple(kept)
+        if not any(out.values()) and len(check.issues) == reported:
+            check.error(file, line, owner_id, f"'{key}' has no phrases")
+        return out
+
+    def reply(item: LineDict, owner_id: str | None) -> dict[str, str]:
+        texts = check.localized(file, item, "reply", owner_id, required=True)
+        missing = [lang for lang in LANGS if lang not in texts]
+        if texts and missing:
+            check.error(file, line_of(item, "reply"), owner_id, f"'reply' needs a text in {', '.join(missing)}")
+        return texts
+
+    kinds: list[ChatKind] = []
+    raw_kinds = data.get("kinds")
+    if not isinstance(raw_kinds, list):
+        check.error(file, line_of(data, "kinds"), None, "'kinds' must be a list of small-talk kinds")
+        raw_kinds = []
+    seen: set[str] = set()
+    for item in raw_kinds:
+        if not isinstance(item, LineDict):
+            check.error(file, line_of(raw_kinds), None, "each small-talk kind must be a mapping starting with 'id:'")
+            continue
+        kind_id = check.text(file, item, "id", None, required=True)
+        check.unknown_keys(file, item, CHAT_KIND_KEYS, kind_id)
+        if kind_id is not None and not ID_RE.match(kind_id):
+            check.error(file, line_of(item, "id"), kind_id, "id must be lower-case letters, digits and '-'")
+        elif kind_id in seen:
+            check.error(file, line_of(item, "id"), kind_id, f"small-talk kind '{kind_id}' is given twice")
+        phrases = phrase_lists(item, "phrases", kind_id, f"kind '{kind_id}' (line {item.line})")
+        texts = reply(item, kind_id)
+        topics = check.flag(file, item, "topics", kind_id, default=False)
+        wraps = check.flag(file, item, "wraps_questions", kind_id, default=False)
+        if kind_id is not None and kind_id not in seen:
+            seen.add(kind_id)
+            kinds.append(ChatKind(kind_id, phrases, texts, topics, wraps, item.line))
+    unclear = data.get("unclear")
+    if not isinstance(unclear, LineDict):
+        check.error(file, line_of(data, "unclear") or 1, None, "'unclear' must be a mapping with 'fillers' and 'reply'")
+        return SmallTalk(tuple(kinds))
+    check.unknown_keys(file, unclear, UNCLEAR_KEYS, None)
+    fillers = phrase_lists(unclear, "fillers", None, f"the fillers (line {unclear.line})")
+    return SmallTalk(tuple(kinds), fillers, reply(unclear, None))
+
+
 # --------------------------------------------------------------------------- entries
 
 
@@ -284,6 +386,8 @@ def entry(check: Checker, file: str, data: LineDict) -> Draft | None:
         check.error(file, data.line, None, "missing field 'id'")
     elif not ID_RE.match(entry_id):
         check.error(file, line_of(data, "id"), entry_id, "id must be lower-case letters, digits and '-'")
+    elif entry_id in RESERVED_IDS:
+        check.error(file, line_of(data, "id"), entry_id, f"id '{entry_id}' is reserved (evaluation cases use it)")
     elif len(entry_id) > MAX_ID_LENGTH:
         check.error(
             file, line_of(data, "id"), entry_id, f"id is longer than {MAX_ID_LENGTH} characters (Telegram buttons)"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.knowledge import schema
-from bot.knowledge.model import Entry, Figure, Source, Topic, Unit
+from bot.knowledge.model import Entry, Figure, SmallTalk, Source, Topic, Unit
 from bot.knowledge.reader import LineDict, LineList, line_of
 from bot.knowledge.schema import Checker, Draft
 from bot.matching.text import clean
@@ -29,6 +29,8 @@ class Validation:
         self.topics: list[Topic] = []
         self.synonyms: list[tuple[str, ...]] = []
         self.drafts: dict[str, Draft] = {}
+        self.smalltalk = SmallTalk()
+        self.smalltalk_file: str | None = None
 
     # --- what each file adds (ids are unique per kind)
 
@@ -56,6 +58,10 @@ class Validation:
                     self.check.error(file, line, None, f"'{term}' is already in the group on line {owner[key]}")
                 owner[key] = line
             self.synonyms.append(terms)
+
+    def add_smalltalk(self, file: str, data: Any) -> None:
+        self.smalltalk = schema.smalltalk(self.check, file, data)
+        self.smalltalk_file = file
 
     def add_entries(self, file: str, data: Any) -> None:
         for item in schema.entry_items(self.check, file, data):
@@ -156,7 +162,31 @@ class Validation:
             entries[entry_id] = Entry(**{**entry.__dict__, **updates})
         self.cross_check_questions(entries)
         self.warnings(entries)
+        self.cross_check_smalltalk(entries)
         return entries
+
+    def cross_check_smalltalk(self, entries: Mapping[str, Entry]) -> None:
+        """A small-talk phrase that is also an entry's phrasing is answered as small talk, never with the entry."""
+        from bot.matching.smalltalk import units
+
+        if self.smalltalk_file is None:
+            return
+        asked: dict[tuple[str, ...], str] = {}
+        for entry in entries.values():
+            for texts in entry.questions.values():
+                for text in texts:
+                    asked.setdefault(units(text), entry.id)
+        for kind in self.smalltalk.kinds:
+            for text in (t for group in kind.phrases.values() for t in group):
+                entry_id = asked.get(units(text))
+                if entry_id is not None:
+                    self.check.warn(
+                        self.smalltalk_file,
+                        kind.line,
+                        kind.id,
+                        f"'{text}' is also a question of entry '{entry_id}': it gets the small-talk reply,"
+                        " not the entry",
+                    )
 
     def cross_check_questions(self, entries: Mapping[str, Entry]) -> None:
         # One dict lookup per phrasing, each with the line recorded when it was read: finding the line

@@ -1,8 +1,9 @@
 """Measuring the matcher on labelled questions, and tuning its thresholds (``etown-bot eval``).
 
 Cases are a YAML list of ``{q: question, expect: entry-id}``; ``expect: null`` marks a question the
-bot must not answer. Each case is ranked once; thresholds are then applied to the stored rankings,
-so ``--tune`` can try thousands of settings in a second.
+bot must not answer, ``expect: smalltalk`` / ``expect: unclear`` a message that is no question (a greeting;
+"?"), judged by the small-talk rules alone and never fitted on. Each case is ranked once; thresholds are
+then applied to the stored rankings, so ``--tune`` can try thousands of settings in a second.
 
 ``--tune`` fits the calibration (``bot.matching.confidence``) and the thresholds; ``--folds K`` reports
 k-fold cross-validation: each fold decided by a calibration and thresholds fitted on the other folds only.
@@ -24,6 +25,8 @@ from bot.matching import confidence
 from bot.matching.matcher import Candidate, Matcher, decide, rescore
 from bot.matching.text import COMMON_ZIPF, detect_language, has_han, is_traditional
 from bot.words import STAFF
+
+CHAT_EXPECT = ("smalltalk", "unclear")  # ``expect`` values that name a chat status, not an entry
 
 
 class CasesError(Exception):
@@ -53,6 +56,13 @@ class Ranked:
     case: Case
     candidates: tuple[Candidate, ...]
     topic: frozenset[str] = frozenset()  # ``Matcher.topic_entries``: offered when nothing else is
+    chat: str | None = None  # ``Matcher.chat``: "smalltalk" or "unclear" when the message is no question
+
+    def decided(self, settings: MatchingConfig) -> tuple[str, tuple[Candidate, ...]]:
+        """Status and suggestions under ``settings``: a chat verdict first, as ``Matcher.match`` does."""
+        if self.chat is not None:
+            return self.chat, ()
+        return decide(self.candidates, settings, self.topic)
 
 
 def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
@@ -73,7 +83,7 @@ def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
         if expect is not None and not isinstance(expect, str):
             problems.append(Issue(str(path), line, None, "'expect' must be an entry id or null"))
             continue
-        if expect is not None and known_ids is not None and expect not in known_ids:
+        if expect is not None and known_ids is not None and expect not in known_ids and expect not in CHAT_EXPECT:
             problems.append(Issue(str(path), line, expect, "no entry with this id in the knowledge base"))
             continue
         cases.append(Case(item["q"], expect, line))
@@ -82,16 +92,23 @@ def load_cases(path: Path, known_ids: set[str] | None = None) -> list[Case]:
     return cases
 
 
-def rank_all(matcher: Matcher, cases: Sequence[Case]) -> list[Ranked]:
+def rank_all(matcher: Matcher, cases: Sequence[Case], chat: bool = True) -> list[Ranked]:
     """Every case with all its candidates (``Matcher.rank(limit=None)``), best first.
 
     All of them, not the best ``RERANK`` under the configured calibration: ``tune`` fits a calibration on
     these, and a list cut by the calibration in use made each fit depend on the one before (``--tune`` with
     its own output as the defaults fitted 0.66 / 0.36, not the 0.7 / 0.27 it had printed). Decisions and
     reports read only the first three, which the cut did not change.
+
+    ``chat=False`` ranks every case, small talk too: the synthetic questions the calibration is fitted on
+    (``synthetic_cases``) include fillers ("what" alone), which teach it what a question of few words costs.
     """
     ranked = []
     for case in cases:
+        verdict = matcher.chat(case.q) if chat else None
+        if verdict is not None:
+            ranked.append(Ranked(case, (), chat=verdict.status))
+            continue
         candidates = tuple(matcher.rank(case.q, limit=None))
         ranked.append(Ranked(case, candidates, matcher.topic_entries(case.q, candidates)))
     return ranked
@@ -120,7 +137,7 @@ def report(
 
     for position, item in enumerate(ranked):
         case = item.case
-        status, _ = decide(item.candidates, each[position] if each is not None else settings, item.topic)
+        status, _ = item.decided(each[position] if each is not None else settings)
         best = item.candidates[0] if item.candidates else None
         answered_id = best.entry_id if status == "answered" and best else None
         groups = ["all", f"lang:{case.language}"]
@@ -130,10 +147,17 @@ def report(
         for group in groups:
             count(group, "cases")
             count(group, f"status:{status}")
-        if case.expect is None:
+        if case.expect in CHAT_EXPECT:
+            ok = status == case.expect
+            for group in groups:
+                count(group, case.expect)
+                count(group, f"{case.expect}_right" if ok else f"{case.expect}_missed")
+        elif case.expect is None:
             ok = status != "answered"
             for group in groups:
                 count(group, "oos")
+                if status in CHAT_EXPECT:
+                    count(group, "questions_as_chat")
                 count(group, "oos_rejected" if ok else "oos_answered")
                 if status == "unanswered":
                     count(group, "oos_unanswered")
@@ -143,6 +167,8 @@ def report(
             for group in groups:
                 count(group, "in_scope")
                 count(group, "correct" if ok else ("wrong" if status == "answered" else "not_answered"))
+                if status in CHAT_EXPECT:
+                    count(group, "questions_as_chat")
                 if in_top3:
                     count(group, "top3")
         if not ok:
@@ -169,6 +195,12 @@ def report(
             "out_of_scope_unanswered": _ratio(group["oos_unanswered"], group["oos"]),
             "suggest_rate": _ratio(group["status:suggested"], group["cases"]),
             "top3": _ratio(group["top3"], group["in_scope"]),
+            # Messages that are no question, and questions taken for one (which then reach no answer).
+            "smalltalk": group["smalltalk"],
+            "smalltalk_right": _ratio(group["smalltalk_right"], group["smalltalk"]),
+            "unclear": group["unclear"],
+            "unclear_right": _ratio(group["unclear_right"], group["unclear"]),
+            "questions_as_chat": _ratio(group["questions_as_chat"], group["in_scope"] + group["oos"]),
         }
 
     out = figures(totals["all"])
@@ -218,7 +250,7 @@ BACKGROUND_WORDS = 200
 def rescored(ranked: Sequence[Ranked], calibration: Calibration) -> list[Ranked]:
     """``ranked`` with every candidate scored (and re-ordered) by ``calibration`` (candidates without signals
     keep their score)."""
-    return [Ranked(item.case, tuple(rescore(item.candidates, calibration)), item.topic) for item in ranked]
+    return [Ranked(item.case, tuple(rescore(item.candidates, calibration)), item.topic, item.chat) for item in ranked]
 
 
 def synthetic_cases(matcher: Matcher) -> list[Case]:
@@ -365,7 +397,7 @@ def _grid(
 
     top = np.array([item.candidates[0].score if item.candidates else 0.0 for item in ranked])
     second = np.array([item.candidates[1].score if len(item.candidates) > 1 else 0.0 for item in ranked])
-    present = np.array([bool(item.candidates) for item in ranked])
+    present = np.array([bool(item.candidates) and item.chat is None for item in ranked])
     oos = np.array([item.case.expect is None for item in ranked])
     right = np.array([bool(item.candidates) and item.candidates[0].entry_id == item.case.expect for item in ranked])
     in_scope, out_of_scope = int((~oos).sum()), int(oos.sum())
@@ -401,6 +433,7 @@ def tune(ranked: Sequence[Ranked], max_oos_answered: float = 0.05, background: S
     out-of-scope questions handed straight to staff (half: an out-of-scope question shown suggestions
     still reaches staff through "None of these", one tap later).
     """
+    ranked = [item for item in ranked if item.case.expect not in CHAT_EXPECT]  # no entry to learn from
     calibration = fit_calibration(ranked, background)
     scored = cross_fitted(ranked, background)
     answers, margins = _steps(0.05, 0.95, 0.01), _steps(0.0, 0.2, 0.01)
@@ -425,7 +458,7 @@ def tune(ranked: Sequence[Ranked], max_oos_answered: float = 0.05, background: S
         settings = MatchingConfig(chosen.answer_threshold, suggest, chosen.margin)
         helped = staff = in_scope = oos = 0
         for item in scored:
-            status, suggestions = decide(item.candidates, settings, item.topic)
+            status, suggestions = item.decided(settings)
             if item.case.expect is None:
                 oos += 1
                 staff += status == "unanswered"
@@ -476,6 +509,16 @@ def format_report(figures: Mapping[str, Any], max_misses: int = 40) -> str:
         said.suggest_rate.format(value=figures["suggest_rate"]),
         said.top3.format(value=figures["top3"]),
     ]
+    if figures["smalltalk"] or figures["unclear"]:
+        lines.append(
+            said.chat.format(
+                smalltalk=figures["smalltalk"],
+                smalltalk_right=figures["smalltalk_right"],
+                unclear=figures["unclear"],
+                unclear_right=figures["unclear_right"],
+            )
+        )
+    lines.append(said.questions_as_chat.format(value=figures["questions_as_chat"]))
     for title, key in ((said.by_language, "by_language"), (said.by_topic, "by_topic")):
         if key not in figures:
             continue

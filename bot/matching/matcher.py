@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Literal
 from rapidfuzz import fuzz, process
 
 from bot.config import Calibration, MatchingConfig
-from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.model import KnowledgeBase, SmallTalk
 from bot.matching.classifier import EntryClassifier
 from bot.matching.confidence import Signals, probability
+from bot.matching.smalltalk import ChatVerdict, SmallTalkMatcher, mash_shaped
 from bot.matching.text import (
     COMMON_ZIPF,
     Normalizer,
@@ -73,7 +74,12 @@ def _kernels() -> ModuleType | None:
     return _sparsetools
 
 
-Status = Literal["answered", "suggested", "unanswered"]
+# "smalltalk" and "unclear": the message is no question (``bot.matching.smalltalk``), decided before ranking.
+Status = Literal["answered", "suggested", "unanswered", "smalltalk", "unclear"]
+# Words of keyboard mash are no word of the knowledge base and rarer than this in general language
+# (wordfreq's Zipf scale; 0 for words outside its list): "asdkjh", "qwe" (``Matcher.chat``).
+MASH_ZIPF = 1.0
+MASH_TYPO = 0.85  # ... and no typo of one: "cgtt" is "cgt" (0.86), "qwe" is not "we" (0.8)
 
 MAX_QUERY_CHARS = 1000  # longer questions are matched on a truncated copy
 # Candidates re-ranked with rapidfuzz and given signals. 6 rather than 10: the same decisions on all four FAQ
@@ -134,8 +140,9 @@ class Match:
     question: str
     lang: str
     status: Status
-    candidates: tuple[Candidate, ...]  # best first, whatever the status
+    candidates: tuple[Candidate, ...]  # best first, whatever the status (none for small talk and unclear)
     suggestions: tuple[Candidate, ...]  # filled when status == "suggested"
+    kind: str | None = None  # the small-talk kind (``smalltalk.yaml``) when status == "smalltalk"
 
     @property
     def best(self) -> Candidate | None:
@@ -211,9 +218,11 @@ class Matcher:
         classify: bool = True,
         cache_dir: Path | None = None,
         gaps: Iterable[tuple[str, str]] = (),
+        smalltalk: SmallTalk | None = None,
     ) -> None:
         """Index ``items`` (entry id, phrasing); ``context`` (entry id, text) only adds to an entry's vocabulary;
-        ``gaps`` (entry id, text) are its sentences on what the sources do not give (``gap_part``).
+        ``gaps`` (entry id, text) are its sentences on what the sources do not give (``gap_part``);
+        ``smalltalk``: the phrases that make a message small talk or unclear (``chat``).
 
         ``classify=False`` skips the classifier (its signals are then 0), for measuring what it adds;
         ``cache_dir`` keeps its fitted weights for the next build of the same phrasings.
@@ -224,6 +233,7 @@ class Matcher:
         from sklearn.preprocessing import normalize as l2_normalize
 
         self.normalizer = normalizer or Normalizer()
+        self._chat = SmallTalkMatcher(smalltalk or SmallTalk())
         load_word_frequencies()  # question words are weighed by them (``word_weights``)
         self.settings = settings or MatchingConfig()
         self.weights = weights or Weights()
@@ -366,7 +376,38 @@ class Matcher:
                 context.append((entry.id, known))
                 if gap:
                     gaps.append((entry.id, gap))
-        return cls(items, Normalizer(kb.synonyms), settings, weights, context, cache_dir=cache_dir, gaps=gaps)
+        return cls(
+            items,
+            Normalizer(kb.synonyms),
+            settings,
+            weights,
+            context,
+            cache_dir=cache_dir,
+            gaps=gaps,
+            smalltalk=kb.smalltalk,
+        )
+
+    def chat(self, question: str) -> ChatVerdict | None:
+        """``smalltalk`` or ``unclear`` when the message is no question (``bot.matching.smalltalk``), else None.
+
+        Beyond the phrases: a message whose every word is keyboard mash, in no dictionary and unknown to
+        every entry even as a typo ("asdkjh qwe"), is unclear.
+        """
+        question = question[:MAX_QUERY_CHARS]
+        verdict = self._chat.classify(question)
+        if verdict is not None:
+            return verdict
+        cleaned = self.normalizer.normalize(question)
+        words = self.normalizer.words(cleaned)
+        if words and all(
+            mash_shaped(surface)
+            and zipf(surface) < MASH_ZIPF
+            and token not in self._all_words
+            and not any(score >= MASH_TYPO for _, score in self._near(token))
+            for token, surface in words
+        ):
+            return ChatVerdict("unclear")
+        return None
 
     def _scores(self, normalized: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """Cosine of the query to every phrasing and to every entry centroid; the classifier's decisions."""
@@ -394,7 +435,7 @@ class Matcher:
         ``limit``, or (None) every candidate scored: the ``RERANK`` most similar and the classifier's best."""
         import numpy as np
 
-        question = question[:MAX_QUERY_CHARS]
+        question = self._chat.strip(question[:MAX_QUERY_CHARS])
         cleaned = self.normalizer.normalize(question)
         words = self.normalizer.words(cleaned)
         normalized = " ".join(token for token, _ in words)
@@ -601,6 +642,9 @@ class Matcher:
     def match(self, question: str, settings: MatchingConfig | None = None) -> Match:
         """Rank and decide; ``settings`` overrides the thresholds (used by ``eval --tune``)."""
         settings = settings or self.settings
+        verdict = self.chat(question)
+        if verdict is not None:
+            return Match(question, detect_language(question), verdict.status, (), (), verdict.kind)
         candidates = tuple(self.rank(question, calibration=settings.calibration))
         status, suggestions = decide(candidates, settings)
         if status == "unanswered" and candidates:
@@ -615,7 +659,7 @@ class Matcher:
         ``COMMON_ZIPF``: "why" and "no" are never topics). A key word no entry knows ("Zhangjiang",
         "visa") makes it no topic of this knowledge base, so it still goes to staff.
         """
-        words = self.normalizer.words(self.normalizer.normalize(question[:MAX_QUERY_CHARS]))
+        words = self.normalizer.words(self.normalizer.normalize(self._chat.strip(question[:MAX_QUERY_CHARS])))
         if not words or len(words) > TOPIC_MAX_WORDS:
             return frozenset()
         keys = {token: _han_grams(token) if has_han(token) else None for token, s in words if zipf(s) < COMMON_ZIPF}

@@ -90,12 +90,14 @@ def format_stats(summary: StatsSummary) -> str:
     """A plain-text table (monospace) of the summary."""
     said = STAFF.stats
     window, total, answered, suggested, unanswered = said.columns
+    smalltalk, unclear = said.chat_columns
     lines = [said.heading.format(time=format_utc(summary.generated_at))]
-    lines.append(f"{window:<8}{total:>7}{answered:>10}{suggested:>11}{unanswered:>12}")
+    lines.append(f"{window:<8}{total:>7}{answered:>10}{suggested:>11}{unanswered:>12}{smalltalk:>12}{unclear:>9}")
     for row in summary.windows:
         lines.append(
             f"{row.label:<8}{row.counts.total:>7}{_percent(row.rate('answered')):>10}"
             f"{_percent(row.rate('suggested')):>11}{_percent(row.rate('unanswered')):>12}"
+            f"{row.counts.smalltalk:>12}{row.counts.unclear:>9}"
         )
     ratio = summary.helpful_ratio
     feedback = summary.helpful + summary.not_helpful
@@ -129,6 +131,9 @@ def stats_dict(summary: StatsSummary) -> dict[str, Any]:
                 "answered_rate": round(w.rate("answered"), 4),
                 "suggested_rate": round(w.rate("suggested"), 4),
                 "unanswered_rate": round(w.rate("unanswered"), 4),
+                # messages that were no question: not in "total", never queued for staff
+                "smalltalk": w.counts.smalltalk,
+                "unclear": w.counts.unclear,
             }
             for w in summary.windows
         },

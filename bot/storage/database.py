@@ -107,10 +107,18 @@ class Database:
             raise StoreError(
                 f"{self.path}: schema version {version} is newer than this etown-bot ({SCHEMA_VERSION}); upgrade it"
             )
-        for number in range(version, SCHEMA_VERSION):
-            # executescript commits first; the version bump is part of the same script.
-            await db.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
-            log.info("database %s migrated to schema %d", self.path, number + 1)
+        if version < SCHEMA_VERSION:
+            # Off while migrating (it cannot change inside a transaction): a migration that rebuilds a table
+            # (6) drops the old one, which with foreign keys on would unlink every row referring to it.
+            await db.execute("PRAGMA foreign_keys = OFF")
+            for number in range(version, SCHEMA_VERSION):
+                # executescript commits first; the version bump is part of the same script.
+                await db.executescript(f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;")
+                log.info("database %s migrated to schema %d", self.path, number + 1)
+            broken = await self._fetch("PRAGMA foreign_key_check")
+            await db.execute("PRAGMA foreign_keys = ON")
+            if broken:  # not fatal: the rows are kept, and the bot stays up
+                log.warning("database %s: %d row(s) refer to rows that do not exist", self.path, len(broken))
 
     async def close(self) -> None:
         """Write what is queued (deferred writes included: written, not dropped), then close."""

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-Status = Literal["answered", "suggested", "unanswered"]
+# smalltalk / unclear: a message that was no question (a greeting; "?"), replied to and never queued
+Status = Literal["answered", "suggested", "unanswered", "smalltalk", "unclear"]
 ItemStatus = Literal["new", "answered", "dismissed"]
 PostReason = Literal["unanswered", "none_of_these", "undelivered", "notice"]
 PostState = Literal["pending", "sending", "sent", "summarised", "failed"]
@@ -114,14 +115,17 @@ class PurgeCounts:
 
 @dataclass(frozen=True)
 class StatusCounts:
-    """Logged questions by the bot's decision."""
+    """Logged messages by the bot's decision: ``total`` counts the questions, small talk and unclear apart."""
 
     answered: int = 0
     suggested: int = 0
     unanswered: int = 0
+    smalltalk: int = 0
+    unclear: int = 0
 
     @property
     def total(self) -> int:
+        """Questions (answered, suggested or unanswered): what the rates are shares of."""
         return self.answered + self.suggested + self.unanswered
 
 
@@ -133,6 +137,8 @@ class DayCount:
     answered: int = 0
     suggested: int = 0
     unanswered: int = 0
+    smalltalk: int = 0  # not questions: not in the chart
+    unclear: int = 0
 
     @property
     def not_answered(self) -> int:

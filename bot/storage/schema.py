@@ -124,6 +124,31 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX feedback_vote ON feedback (user_id, coalesce(question_id, 0), entry_id);
     ALTER TABLE questions ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1;
     """,
+    # 6: messages that are no question are logged with their own status (small talk, unclear input).
+    # SQLite cannot change a CHECK constraint: the table is rebuilt, as its documentation describes
+    # ("Making Other Kinds Of Table Schema Changes"), with foreign keys off (``Store._setup``) so the rows
+    # of unanswered and feedback that refer to questions keep their links.
+    """
+    CREATE TABLE questions_new (
+        id INTEGER PRIMARY KEY,
+        asked_at TEXT NOT NULL,
+        user_id INTEGER,
+        chat_id INTEGER,
+        lang TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('answered', 'suggested', 'unanswered', 'smalltalk', 'unclear')),
+        entry_id TEXT,
+        score REAL NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 1
+    );
+    INSERT INTO questions_new (id, asked_at, user_id, chat_id, lang, text, status, entry_id, score, delivered)
+        SELECT id, asked_at, user_id, chat_id, lang, text, status, entry_id, score, delivered FROM questions;
+    DROP TABLE questions;
+    ALTER TABLE questions_new RENAME TO questions;
+    CREATE INDEX questions_asked_at ON questions (asked_at);
+    CREATE INDEX questions_user ON questions (user_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -44,6 +44,7 @@ EN = Words(
     back="« Topics",
     lang_prompt="Choose your language:",
     lang_set="I'll answer in English from now on.",
+    rephrase="Sorry, I couldn't find a question in that. Could you rephrase it? Type /topics to browse.",
     lang_set_unsaved="I'll answer in English (I couldn't save this choice; it lasts until the bot restarts).",
     did_you_mean="I'm not sure I understood. Did you mean:",
     none_of_these="None of these",

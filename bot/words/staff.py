@@ -174,6 +174,7 @@ STAFF = StaffWords(
     stats=StatsWords(
         heading="Questions (as of {time})",
         columns=("window", "total", "answered", "suggested", "unanswered"),
+        chat_columns=("small talk", "unclear"),
         helpful="Helpful (30 d): {percent} of {count} rating(s)",
         no_ratings="Helpful (30 d): no ratings",
         top_entries="Top entries (30 d):",
@@ -195,6 +196,11 @@ STAFF = StaffWords(
         ),
         suggest_rate="suggest rate (did-you-mean, all cases):            {value:.1%}",
         top3="top-3 hit rate (in scope):                         {value:.1%}",
+        chat=(
+            "small talk recognised: {smalltalk_right:.1%} of {smalltalk}; "
+            "unclear recognised: {unclear_right:.1%} of {unclear}"
+        ),
+        questions_as_chat="questions taken for small talk or unclear:        {value:.1%}",
         by_language="by language",
         by_topic="by topic",
         group=(

@@ -58,6 +58,7 @@ class Words:
     back: str
     lang_prompt: str
     lang_set: str
+    rephrase: str  # a message with nothing to answer, when faq/smalltalk.yaml gives no reply for it
     lang_set_unsaved: str
     did_you_mean: str
     none_of_these: str
@@ -155,6 +156,8 @@ class EvalWords:
     rejection: str
     suggest_rate: str
     top3: str
+    chat: str
+    questions_as_chat: str
     by_language: str
     by_topic: str
     group: str
@@ -169,6 +172,7 @@ class StatsWords:
 
     heading: str
     columns: tuple[str, str, str, str, str]  # window, total, answered, suggested, unanswered
+    chat_columns: tuple[str, str]  # small talk, unclear: messages that were no question, not in the total
     helpful: str
     no_ratings: str
     top_entries: str

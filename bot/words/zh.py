@@ -42,6 +42,7 @@ ZH = Words(
     back="« 主题",
     lang_prompt="请选择语言：",
     lang_set="今后我将用中文回答。",
+    rephrase="抱歉，我没看懂您的问题，能换个说法再问一次吗？也可以发送 /topics 按主题浏览。",
     lang_set_unsaved="我将用中文回答（未能保存此设置，重启后失效）。",
     did_you_mean="我不太确定您的意思。您是不是想问：",
     none_of_these="都不是",

@@ -16,7 +16,7 @@ from bot.storage import Store
 from tests.conftest import MINI_KB
 
 ANSWERED = "how many biotech companies in BDA?"
-UNKNOWN = "qqq zzz"
+UNKNOWN = "weather forecast for paris tomorrow"  # a question no entry answers
 
 
 @pytest.fixture
@@ -105,3 +105,56 @@ async def test_without_deliver_ask_logs_first(assistant: Assistant, store: Store
     reply = await assistant.ask(ANSWERED, user_id=None, chat_id=None)
     assert reply.question_id is not None
     assert await store.get_question(reply.question_id) is not None
+
+
+@pytest.fixture
+def shipped(store: Store) -> Assistant:
+    from bot.config import PACKAGED_FAQ_DIR
+
+    knowledge = Knowledge(PACKAGED_FAQ_DIR, MatchingConfig())
+    knowledge.load()
+    return Assistant(knowledge, store)
+
+
+@pytest.mark.parametrize(
+    ("message", "status", "topics", "start"),
+    [
+        ("hello", "smalltalk", True, "Hello!"),
+        ("你好", "smalltalk", True, "您好！"),
+        ("thanks!", "smalltalk", False, "You're welcome!"),
+        ("who are you?", "smalltalk", False, "I'm etown-bot"),
+        ("?", "unclear", False, "Sorry, I couldn't find a question"),
+        ("asdkjh qwe", "unclear", False, "Sorry, I couldn't find a question"),
+        ("嗯", "unclear", False, "抱歉"),
+    ],
+)
+async def test_small_talk_and_unclear_messages_get_their_reply_and_are_never_queued(
+    shipped: Assistant, store: Store, message: str, status: str, topics: bool, start: str
+) -> None:
+    delivered: list[Reply] = []
+
+    async def deliver(reply: Reply) -> None:
+        delivered.append(reply)
+
+    reply = await shipped.ask(message, user_id=7, chat_id=7, deliver=deliver)
+    assert [d.status for d in delivered] == [status]
+    assert reply.answer is None and reply.suggestions == () and reply.unanswered_id is None
+    assert reply.text is not None and reply.text.startswith(start) and reply.topics is topics
+    await written(store)
+    assert reply.question_id is not None
+    record = await store.get_question(reply.question_id)
+    assert record is not None and record.status == status and record.entry_id is None
+    assert await store.list_unanswered() == []  # nothing for staff
+
+
+async def test_a_greeting_with_a_question_is_answered(shipped: Assistant) -> None:
+    reply = shipped.resolve("Hi! How many cell and gene therapy companies are in E-Town?")
+    assert reply.status == "answered" and reply.answer is not None and reply.answer.entry_id == "cgt-companies"
+
+
+async def test_unclear_without_a_smalltalk_file_uses_the_bots_own_words(assistant: Assistant) -> None:
+    from bot.words import words
+
+    reply = assistant.resolve("?!")
+    assert (reply.status, reply.text, reply.topics) == ("unclear", words("en").rephrase, False)
+    assert assistant.resolve("？", lang="zh").text == words("zh").rephrase

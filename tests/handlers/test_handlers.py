@@ -173,6 +173,40 @@ async def test_unknown_question_is_handed_to_staff_honestly(tg: Harness) -> None
     assert "已转给工作人员" in zh["text"]
 
 
+@pytest.fixture
+async def chatty(tmp_path: Path) -> AsyncIterator[Harness]:
+    """The mini knowledge base with the shipped small-talk file."""
+    import shutil
+
+    from bot.config import PACKAGED_FAQ_DIR
+    from tests.conftest import MINI_KB
+
+    faq = tmp_path / "faq"
+    shutil.copytree(MINI_KB, faq)
+    shutil.copy(PACKAGED_FAQ_DIR / "smalltalk.yaml", faq / "smalltalk.yaml")
+    async with running_bot(make_config(tmp_path, faq=faq)) as harness:
+        yield harness
+
+
+async def test_greetings_get_a_friendly_reply_with_the_topics_and_nothing_goes_to_staff(chatty: Harness) -> None:
+    hello = only_message(await chatty.send(USER, "hello!"))
+    assert hello["text"].startswith("Hello! I answer questions about Beijing E-Town")
+    assert buttons(hello) == [("Overview", "t:en:overview"), ("Policies", "t:en:policy")]
+    ni_hao = only_message(await chatty.send(ZH_USER, "你好", language_code="zh"))
+    assert ni_hao["text"].startswith("您好！")
+    assert buttons(ni_hao) == [("概况", "t:zh:overview"), ("政策", "t:zh:policy")]
+    thanks = only_message(await chatty.send(USER, "thanks"))
+    assert thanks["text"].startswith("You're welcome!") and "reply_markup" not in thanks
+    for junk, asked in (("?", "rephrase"), ("7", "rephrase"), ("asdkjh qwe", "rephrase"), ("嗯", "换个说法")):
+        reply = only_message(await chatty.send(USER, junk))
+        assert asked in reply["text"] and "reply_markup" not in reply, junk
+    store = chatty.services.store
+    assert store is not None
+    assert await store.list_unanswered() == []  # issue 15: six of thirteen staff items were such messages
+    counts = await store.status_counts()
+    assert (counts.smalltalk, counts.unclear, counts.total) == (3, 4, 0)
+
+
 async def test_did_you_mean_buttons_then_a_choice(unsure: Harness) -> None:
     message = only_message(await unsure.send(USER, "how many biotech companies"))
     assert message["text"] == "I'm not sure I understood. Did you mean:"

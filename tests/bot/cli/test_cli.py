@@ -41,9 +41,30 @@ def test_ask_json_interface(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_ask_unanswered_json(capsys: pytest.CaptureFixture[str]) -> None:
-    _code, out, _ = run(capsys, "ask", "--faq", str(MINI_KB), "--json", "qqq zzz")
+    _code, out, _ = run(capsys, "ask", "--faq", str(MINI_KB), "--json", "weather forecast for paris tomorrow")
     data = json.loads(out)
     assert (data["status"], data["entry_id"], data["answer"], data["suggestions"]) == ("unanswered", None, None, [])
+
+
+@pytest.mark.parametrize(("message", "status"), [("hello!", "smalltalk"), ("谢谢", "smalltalk"), ("???", "unclear")])
+def test_ask_json_small_talk_and_unclear(capsys: pytest.CaptureFixture[str], message: str, status: str) -> None:
+    # issue 15: the two statuses, with the reply text in "answer" and every other key as for a question
+    _code, out, _ = run(capsys, "ask", "--json", message)
+    data = json.loads(out)
+    assert set(data) == ASK_KEYS
+    assert (data["status"], data["entry_id"], data["score"], data["best"], data["suggestions"]) == (
+        status,
+        None,
+        0.0,
+        None,
+        [],
+    )
+    assert isinstance(data["answer"], str) and data["answer"]
+
+
+def test_ask_text_small_talk(capsys: pytest.CaptureFixture[str]) -> None:
+    _code, out, _ = run(capsys, "ask", "good morning")
+    assert out.startswith("Hello! I answer questions about Beijing E-Town")
 
 
 def test_ask_streams_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

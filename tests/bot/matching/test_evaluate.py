@@ -129,3 +129,40 @@ def test_near_misses_swap_one_key_word_for_one_no_entry_knows() -> None:
         assert foreign, case.q  # the substitute: a word no entry knows, not even as a typo
         assert tuple(tokens) not in phrasings
     assert len(synthetic_cases(matcher)) == len(cases) + 200  # with the one-word background questions
+
+
+def test_chat_cases_are_counted_apart_and_never_tuned_on() -> None:
+    # ``expect: smalltalk`` / ``expect: unclear`` (issue 15): judged by the chat verdict alone
+    ranked = _random_ranked(6)
+    chat = [
+        Ranked(Case("hello", "smalltalk", 900), (), chat="smalltalk"),
+        Ranked(Case("thanks, and the gdp?", "smalltalk", 901), (Candidate("e1", 0.9, "p"),)),  # taken for a question
+        Ranked(Case("?", "unclear", 902), (), chat="unclear"),
+        Ranked(Case("hi, q1", None, 903), (), chat="smalltalk"),  # a question taken for small talk
+    ]
+    figures = report([*ranked, *chat], MatchingConfig())
+    assert (figures["smalltalk"], figures["smalltalk_right"], figures["unclear"], figures["unclear_right"]) == (
+        2,
+        0.5,
+        1,
+        1.0,
+    )
+    assert figures["questions_as_chat"] == round(1 / (len(ranked) + 1), 4)
+    assert figures["cases"] == len(ranked) + 4
+    assert figures["in_scope"] + figures["out_of_scope"] == len(ranked) + 1
+    assert tune([*ranked, *chat[:3]]) == tune(ranked)  # no entry to learn from: left out of the fit
+    chat_misses = [m for m in figures["misses"] if m["line"] >= 900]
+    assert [(m["q"], m["status"]) for m in chat_misses] == [("thanks, and the gdp?", "answered")]
+
+
+def test_eval_reads_chat_expectations_and_reports_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        '- {q: "?", expect: unclear}\n- {q: "7", expect: unclear}\n'
+        '- {q: "how many biotech companies in BDA?", expect: companies}\n'
+    )
+    assert main(["eval", "--faq", str(MINI_KB), "--cases", str(cases), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["unclear"], data["unclear_right"], data["smalltalk"], data["in_scope"]) == (2, 1.0, 0, 1)
+    assert main(["eval", "--faq", str(MINI_KB), "--cases", str(cases)]) == 0
+    assert "unclear recognised: 100.0% of 2" in capsys.readouterr().out

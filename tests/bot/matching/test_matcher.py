@@ -44,9 +44,9 @@ def test_scores_are_ordered_and_bounded(matcher: Matcher) -> None:
 def test_nonsense_and_empty_questions(matcher: Matcher) -> None:
     assert matcher.rank("") == []
     assert matcher.rank("?!…") == []
-    match = matcher.match("zzzz qqqq")
-    assert match.status == "unanswered"
-    assert match.entry_id is None
+    match = matcher.match("zzzz qqqq")  # keyboard mash: asked to rephrase, not handed to staff
+    assert match.status == "unclear"
+    assert match.entry_id is None and match.candidates == ()
 
 
 def test_unrelated_question_is_not_answered(matcher: Matcher) -> None:

@@ -129,3 +129,26 @@ def test_near_misses_floors() -> None:
     assert figures["in_scope_accuracy"] >= 0.93
     assert figures["in_scope_wrong"] == 0
     assert figures["out_of_scope_answered"] <= 0.104  # 9 / 87, as rounded in the report
+
+
+CHAT_DEV = DATA / "eval_chat.yaml"
+CHAT_HELD_OUT = DATA / "eval_chat_heldout.yaml"
+
+
+def test_small_talk_and_unclear_messages_are_told_from_questions() -> None:
+    # Session 10 (issue 15): two sets written blind by helpers from the statuses alone, 137 and 154 cases,
+    # in English, Simplified and Traditional Chinese, with greetings around real questions. The dev set's 4
+    # small-talk misses were read and fixed with phrases in faq/smalltalk.yaml; the held-out set was then
+    # measured once: 65 of 68 small talk, 39 of 40 unclear, no question taken for either, 39 of 41 in-scope
+    # questions answered right and none wrongly.
+    dev = _figures(CHAT_DEV)
+    assert dev["smalltalk"] >= 60 and dev["unclear"] >= 40
+    assert dev["smalltalk_right"] == 1.0 and dev["unclear_right"] == 1.0
+    assert dev["questions_as_chat"] == 0.0 and dev["in_scope_wrong"] == 0.0
+    held_out = _figures(CHAT_HELD_OUT)
+    assert held_out["smalltalk"] >= 60 and held_out["unclear"] >= 40
+    assert held_out["smalltalk_right"] >= 0.95
+    assert held_out["unclear_right"] >= 0.97
+    assert held_out["questions_as_chat"] == 0.0
+    assert held_out["in_scope_accuracy"] >= 0.95 and held_out["in_scope_wrong"] == 0.0
+    assert held_out["out_of_scope_answered"] == 0.0

@@ -124,3 +124,22 @@ def test_chart_is_a_valid_png_showing_both_series() -> None:
     assert with_data.get(green, 0) > 10 * max(empty.get(green, 0), 1)
     assert with_data.get(red, 0) > 10 * max(empty.get(red, 0), 1)
     assert read_png(chart.render_chart([]))[0] == 800
+
+
+async def test_small_talk_and_unclear_are_counted_apart_from_the_questions(store: Store) -> None:
+    # issue 15: messages that were no question get their own columns; the rates stay shares of questions
+    await log(store, "2026-11-25T11:00:00+00:00", "answered", "companies")
+    await log(store, "2026-11-25T11:01:00+00:00", "unanswered")
+    for minute in range(3):
+        await log(store, f"2026-11-25T11:1{minute}:00+00:00", "smalltalk")
+    await log(store, "2026-11-25T11:20:00+00:00", "unclear")
+    summary = await stats.collect_stats(store, now=NOW)
+    day = summary.windows[0]
+    assert (day.counts.total, day.counts.smalltalk, day.counts.unclear) == (2, 3, 1)
+    assert day.rate("answered") == 0.5
+    assert summary.daily[-1].not_answered == 1  # the chart shows questions only
+    header, first = stats.format_stats(summary).splitlines()[1:3]
+    assert header.split()[-3:] == ["small", "talk", "unclear"]
+    assert first.split()[:2] == ["24", "h"] and first.split()[-2:] == ["3", "1"]
+    window = stats.stats_dict(summary)["windows"]["24h"]
+    assert (window["total"], window["smalltalk"], window["unclear"], window["answered_rate"]) == (2, 3, 1, 0.5)
