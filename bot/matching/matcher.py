@@ -38,6 +38,7 @@ from bot.matching.smalltalk import ChatVerdict, SmallTalkMatcher, mash_shaped
 from bot.matching.text import (
     COMMON_ZIPF,
     Normalizer,
+    clean,
     detect_language,
     has_han,
     load_word_frequencies,
@@ -397,8 +398,11 @@ class Matcher:
         verdict = self._chat.classify(question)
         if verdict is not None:
             return verdict
-        cleaned = self.normalizer.normalize(question)
-        words = self.normalizer.words(cleaned)
+        # Most questions hold a word that is not mash-shaped: no need to normalise them here.
+        found = clean(question).split()
+        if not any(mash_shaped(word) for word in found) or not all(mash_shaped(w) or w.isdigit() for w in found):
+            return None
+        words = self.normalizer.words(self.normalizer.normalize(question))
         if words and all(
             mash_shaped(surface)
             and zipf(surface) < MASH_ZIPF

@@ -29,6 +29,7 @@ ChatStatus = Literal["smalltalk", "unclear"]
 TYPO_MIN_LETTERS = 4  # shorter words are too close to each other ("hi" / "ho", "ok" / "on") to be typos
 TYPO_SCORE = 85  # rapidfuzz ratio: "helo" ~ "hello" 89, "thnaks" ~ "thanks" 83 is not, "thx" is a phrase
 _REPEATS = re.compile(r"(.)\1{2,}")
+_cleaned = clean  # kept for the last messages (``clean``): classify, Matcher.chat and strip clean each in turn
 _UNIT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _FILLER = ""  # the kind recorded for a filler unit run
 # Keyboard rows: mash is mostly typed along one ("asdkjh", "qwe", "zxcv").
@@ -46,12 +47,12 @@ class ChatVerdict:
 
 def units(text: str) -> tuple[str, ...]:
     """The units a message is matched on: Latin words and single Chinese characters, cleaned."""
-    return tuple(_UNIT.findall(_REPEATS.sub(r"\1", clean(text))))
+    return tuple(_UNIT.findall(_REPEATS.sub(r"\1", _cleaned(text))))
 
 
 def has_words(text: str) -> bool:
     """Whether the message holds a letter or a Chinese character (not only punctuation, digits, emoji)."""
-    return any(char.isalpha() for char in clean(text))
+    return any(char.isalpha() for char in _cleaned(text))
 
 
 def mash_shaped(word: str) -> bool:
@@ -90,9 +91,10 @@ class SmallTalkMatcher:
 
     def classify(self, message: str) -> ChatVerdict | None:
         """``smalltalk`` (with its kind) or ``unclear``; None when the message is a question."""
-        if not has_words(message):
+        cleaned = _cleaned(message)
+        if not any(char.isalpha() for char in cleaned):  # ``has_words``, on the one cleaned copy
             return ChatVerdict("unclear")
-        found = self.kinds(units(message))
+        found = self.kinds(tuple(_UNIT.findall(_REPEATS.sub(r"\1", cleaned))))
         if found is None:
             return None
         if not found:
@@ -126,7 +128,7 @@ class SmallTalkMatcher:
         has no spaces, and "行" (OK) opens "行动计划". Kept, they were words no entry knows:
         "你好，亦庄有哪些细胞与基因治疗企业？" was a did-you-mean where the bare question is answered.
         """
-        cleaned = clean(message)
+        cleaned = _cleaned(message)
         spans = [(m.start(), m.end()) for m in _UNIT.finditer(cleaned)]
         found = [_REPEATS.sub(r"\1", cleaned[a:b]) for a, b in spans]
 
