@@ -23,6 +23,7 @@ from bot.knowledge.synonyms import load_normalizer as load_normalizer  # re-expo
 from bot.matching.text import detect_language
 from bot.render import Answer, render_answer
 from bot.storage import Handoff, PostReason, QuestionRecord, Store, utcnow
+from bot.words import words
 
 if TYPE_CHECKING:
     from bot.matching.matcher import Candidate, Match, Matcher
@@ -91,8 +92,6 @@ class Knowledge:
 
 def chat_reply(kb: KnowledgeBase, kind_id: str | None, lang: str) -> tuple[str, bool]:
     """The reply to small talk of ``kind_id`` (None: an unclear message), and whether it shows the topics."""
-    from bot.words import words
-
     talk = kb.smalltalk
     kind = talk.kind(kind_id) if kind_id is not None else None
     texts = kind.reply if kind is not None else talk.unclear
@@ -204,6 +203,20 @@ class Assistant:
                 await deliver(reply)
             return reply
         asker = {"first_name": first_name, "username": username}
+        entry = self.entry(reply.match.entry_id) if reply.match.entry_id is not None else None
+        if entry is not None and entry.hand_off:
+            # "I want to talk to a person": answered, and passed to staff; the answer says so, so it goes out
+            # once the question is queued, and a failed queue gets the honest "could not record" instead.
+            logged = await self._log(store, reply, record, "asked_for_staff", **asker)
+            if logged.unanswered_id is None:
+                logged = replace(logged, answer=None, text=words(reply.lang).not_logged)
+            if deliver is not None:
+                try:
+                    await deliver(logged)
+                except BaseException:
+                    await self._undelivered(store, record.id)
+                    raise
+            return logged
         if deliver is not None and reply.status != "unanswered":
             logged = replace(reply, question_id=record.id)
             try:
@@ -261,7 +274,7 @@ class Assistant:
         try:
             await store.queue_question(record)
             unanswered_id = None
-            if reply.status == "unanswered" or not record.delivered:
+            if reply.status == "unanswered" or not record.delivered or reason == "asked_for_staff":
                 handoff = await store.hand_off(
                     question_id=record.id,
                     user_id=record.user_id,

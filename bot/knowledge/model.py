@@ -130,6 +130,7 @@ class Entry:
     note: Mapping[str, str] = field(default_factory=dict)
     history: tuple[Figure, ...] = ()
     reviewed: dt.date | None = None
+    hand_off: bool = False  # answering it also passes the question to staff ("I want to talk to a person")
 
     @property
     def languages(self) -> tuple[str, ...]:

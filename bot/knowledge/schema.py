@@ -46,7 +46,7 @@ RESERVED_IDS = ("smalltalk", "unclear")  # ``expect:`` values of evaluation case
 # Ids travel in Telegram callback data (64 bytes with a prefix and a question id).
 MAX_ID_LENGTH = 48
 
-FAQ_KEYS = ("id", "topic", "questions", "answer", "source", "related", "keywords")
+FAQ_KEYS = ("id", "topic", "questions", "answer", "source", "related", "keywords", "hand_off")
 FACT_KEYS = (
     "id",
     "topic",
@@ -415,6 +415,7 @@ def entry(check: Checker, file: str, data: LineDict) -> Draft | None:
         for text in answer.values():
             placeholders += [(m.group(1), line_of(data, "answer")) for m in PLACEHOLDER_RE.finditer(text)]
         common["answer"] = answer
+        common["hand_off"] = check.flag(file, data, "hand_off", entry_id, default=False)
     else:
         common["metric"] = check.localized(file, data, "metric", entry_id, required=True)
         common["note"] = check.localized(file, data, "note", entry_id, required=True)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the matcher module is cheap, but its callers here only need
     from bot.matching.matcher import Matcher
 
 # Why a question reached staff; each has its title (``STAFF.post_titles``).
-PostReason = Literal["unanswered", "none_of_these", "undelivered"]
+PostReason = Literal["unanswered", "none_of_these", "undelivered", "asked_for_staff"]
 
 
 @dataclass(frozen=True)

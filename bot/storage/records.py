@@ -9,7 +9,7 @@ from typing import Literal
 # smalltalk / unclear: a message that was no question (a greeting; "?"), replied to and never queued
 Status = Literal["answered", "suggested", "unanswered", "smalltalk", "unclear"]
 ItemStatus = Literal["new", "answered", "dismissed"]
-PostReason = Literal["unanswered", "none_of_these", "undelivered", "notice"]
+PostReason = Literal["unanswered", "none_of_these", "undelivered", "asked_for_staff", "notice"]
 PostState = Literal["pending", "sending", "sent", "summarised", "failed"]
 # SQLite integers are signed 64-bit; a bigger Python int fails at binding (OverflowError).
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

@@ -14,6 +14,8 @@ STAFF = StaffWords(
             "none_of_these": "No suggestion fitted (investor chose “None of these”)",
             # The bot had an answer, but Telegram refused or lost the reply even after retries.
             "undelivered": "Reply not delivered (Telegram error): please follow up",
+            # An entry with ``hand_off: true`` answered it ("I want to talk to a person"): they wait for you.
+            "asked_for_staff": "Investor asked for a person",
         }
     ),
     post_from="From: {who}",

@@ -158,3 +158,43 @@ async def test_unclear_without_a_smalltalk_file_uses_the_bots_own_words(assistan
     reply = assistant.resolve("?!")
     assert (reply.status, reply.text, reply.topics) == ("unclear", words("en").rephrase, False)
     assert assistant.resolve("？", lang="zh").text == words("zh").rephrase
+
+
+@pytest.mark.parametrize("message", ["I want to talk to a human", "转人工"])
+async def test_asking_for_a_person_is_answered_and_passed_to_staff(
+    shipped: Assistant, store: Store, message: str
+) -> None:
+    # issue 15: "can I talk to a person" is a hand-off (contact-staff has ``hand_off: true``)
+    delivered: list[Reply] = []
+
+    async def deliver(reply: Reply) -> None:
+        delivered.append(reply)
+        assert reply.unanswered_id is not None  # queued before the answer that says so goes out
+
+    reply = await shipped.ask(message, user_id=7, chat_id=7, deliver=deliver, first_name="Ada")
+    assert [d.status for d in delivered] == ["answered"]
+    assert reply.answer is not None and reply.answer.entry_id == "contact-staff"
+    (item,) = await store.list_unanswered()
+    assert (item.id, item.text, item.user_id, item.question_id) == (reply.unanswered_id, message, 7, reply.question_id)
+    record = await store.get_question(item.question_id or 0)
+    assert record is not None and (record.status, record.entry_id) == ("answered", "contact-staff")
+
+
+async def test_a_failed_hand_off_says_so_instead_of_promising_a_reply(
+    shipped: Assistant, store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.words import words
+
+    async def locked(**_: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "hand_off", locked)
+    delivered: list[Reply] = []
+
+    async def deliver(reply: Reply) -> None:
+        delivered.append(reply)
+
+    with caplog.at_level(logging.ERROR):
+        reply = await shipped.ask("I want to talk to a human", user_id=7, chat_id=7, deliver=deliver)
+    assert delivered == [reply]
+    assert reply.answer is None and reply.text == words("en").not_logged and reply.unanswered_id is None

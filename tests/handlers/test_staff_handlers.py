@@ -58,6 +58,24 @@ async def posted(tg: Harness, text: str = UNKNOWN, user: int = INVESTOR) -> dict
     return post
 
 
+async def test_asking_for_a_person_is_answered_and_posted_to_staff(tmp_path: Path) -> None:
+    # issue 15: "can I talk to a person" is a hand-off; the shipped contact-staff entry has hand_off: true
+    from bot.config import PACKAGED_FAQ_DIR
+
+    async with running_bot(staff_config(tmp_path, faq=PACKAGED_FAQ_DIR)) as shipped:
+        calls = await shipped.send(INVESTOR, "can I talk to a real person?", first_name="Li", username="li_invest")
+        (answer,) = [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
+        assert "passed your message to the Beijing E-Town investment-promotion staff" in answer["text"]
+        assert len([m for m in sent(calls) if int(m["chat_id"]) == STAFF]) == 1
+        post = shipped.api.last_message(STAFF)
+        assert post is not None and post["text"].startswith("Investor asked for a person #1")
+        assert "can I talk to a real person?" in post["text"]
+        reply = await staff_reply(shipped, post, "Hello Li, this is Wang from investment promotion.")
+        assert any(
+            int(m["chat_id"]) == INVESTOR and "Wang from investment promotion" in m["text"] for m in sent(reply)
+        )
+
+
 async def test_an_unknown_question_reaches_the_staff_chat(tg: Harness) -> None:
     post = await ask_unknown(tg)
     text = post["text"]

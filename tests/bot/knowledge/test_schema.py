@@ -154,3 +154,30 @@ def test_several_problems_in_several_files_at_once(kb_copy: Path) -> None:
     # Sorted by file, then line: every file's problems together.
     files = [e.split(":", 1)[0] for e in errors]
     assert files == sorted(files)
+
+
+def test_hand_off_is_a_flag_of_faq_entries(kb_copy: Path) -> None:
+    add(
+        kb_copy,
+        "handoff.yaml",
+        """\
+- id: person
+  questions: {en: [talk to a person, a human please, real person]}
+  answer: I have passed your message to staff.
+  hand_off: true
+- id: person-typo
+  questions: {en: [call me back, phone me, ring me]}
+  answer: I have passed your message to staff.
+  hand_off: "yes"
+""",
+    )
+    assert errors_of(kb_copy, "handoff.yaml") == ["faq/handoff.yaml:8: person-typo: 'hand_off' must be true or false"]
+    add(
+        kb_copy,
+        "handoff.yaml",
+        "- id: person\n  questions: {en: [talk to a person, a human please, real person]}\n"
+        "  answer: I have passed your message to staff.\n  hand_off: true\n",
+    )
+    result = load_knowledge_base(kb_copy, today=TODAY)
+    assert result.kb is not None and result.kb.entries["person"].hand_off
+    assert not result.kb.entries["policy-list"].hand_off
