@@ -400,7 +400,7 @@ class Matcher:
             return verdict
         # Most questions hold a word that is not mash-shaped: no need to normalise them here.
         found = clean(question).split()
-        if not any(mash_shaped(word) for word in found) or not all(mash_shaped(w) or w.isdigit() for w in found):
+        if not all(mash_shaped(w) or w.isdigit() for w in found) or not any(mash_shaped(w) for w in found):
             return None
         words = self.normalizer.words(self.normalizer.normalize(question))
         if words and all(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from bot.matching.text import clean
@@ -88,6 +89,16 @@ class SmallTalkMatcher:
         # One-word Latin phrases a longer word may be a typo of.
         self._words = {key[0]: kind for key, kind in self._table.items() if len(key) == 1 and key[0].isascii()}
         self._word_list = [word for word in self._words if len(word) >= TYPO_MIN_LETTERS - 1]
+        # The lengths of the wrapping phrases by their first unit (True) and last unit (False), longest first:
+        # most questions open with a unit no phrase opens with, and need no further look.
+        edges: dict[bool, dict[str, set[int]]] = {True: {}, False: {}}
+        for key, kind_id in self._table.items():
+            if kind_id in self._wrappers:
+                edges[True].setdefault(key[0], set()).add(len(key))
+                edges[False].setdefault(key[-1], set()).add(len(key))
+        self._wrapper_edges = {side: {u: sorted(n, reverse=True) for u, n in e.items()} for side, e in edges.items()}
+        # rank and topic_entries strip the same question in turn
+        self._strip = lru_cache(maxsize=256)(self._strip_uncached)
 
     def classify(self, message: str) -> ChatVerdict | None:
         """``smalltalk`` (with its kind) or ``unclear``; None when the message is a question."""
@@ -128,14 +139,18 @@ class SmallTalkMatcher:
         has no spaces, and "行" (OK) opens "行动计划". Kept, they were words no entry knows:
         "你好，亦庄有哪些细胞与基因治疗企业？" was a did-you-mean where the bare question is answered.
         """
+        return self._strip(message)
+
+    def _strip_uncached(self, message: str) -> str:
         cleaned = _cleaned(message)
         spans = [(m.start(), m.end()) for m in _UNIT.finditer(cleaned)]
-        found = [_REPEATS.sub(r"\1", cleaned[a:b]) for a, b in spans]
+        # Only the units at either end are ever compared: collapse repeats in those alone.
+        found = _LazyUnits(cleaned, spans)
 
         def boundary(before: int) -> bool:  # a space (punctuation, once cleaned) between units before-1 and before
             return 0 < before < len(spans) and spans[before - 1][1] < spans[before][0]
 
-        start, end = 0, len(found)
+        start, end = 0, len(spans)
         while start < end:
             length = next((n for n in self._wrapper_lengths(found, start, end, True) if boundary(start + n)), 0)
             if not length:
@@ -146,15 +161,16 @@ class SmallTalkMatcher:
             if not length:
                 break
             end -= length
-        if (start, end) == (0, len(found)) or start >= end:
+        if (start, end) == (0, len(spans)) or start >= end:
             return message
         return cleaned[spans[start][0] : spans[end - 1][1]]
 
-    def _wrapper_lengths(self, found: list[str], start: int, end: int, forward: bool) -> list[int]:
+    def _wrapper_lengths(self, found: _LazyUnits, start: int, end: int, forward: bool) -> list[int]:
         """Lengths of the wrapping phrases starting at ``start`` (or ending at ``end``), longest first."""
         lengths = []
-        for length in range(min(self._longest, end - start), 0, -1):
-            key = tuple(found[start : start + length] if forward else found[end - length : end])
+        edge = self._wrapper_edges[forward].get(found.key(start if forward else end - 1, 1)[0], ())
+        for length in (n for n in edge if n <= end - start):  # longest first
+            key = found.key(start, length) if forward else found.key(end - length, length)
             if self._table.get(key) in self._wrappers:
                 lengths.append(length)
         return lengths
@@ -166,6 +182,24 @@ class SmallTalkMatcher:
             return None
         best = process.extractOne(unit, self._word_list, scorer=fuzz.ratio, score_cutoff=TYPO_SCORE)
         return None if best is None else self._words[best[0]]
+
+
+class _LazyUnits:
+    """A cleaned message's units by index, repeats collapsed on first use."""
+
+    def __init__(self, cleaned: str, spans: list[tuple[int, int]]) -> None:
+        self._cleaned, self._spans = cleaned, spans
+        self._done: dict[int, str] = {}
+
+    def key(self, start: int, length: int) -> tuple[str, ...]:
+        return tuple(self._unit(i) for i in range(start, start + length))
+
+    def _unit(self, index: int) -> str:
+        unit = self._done.get(index)
+        if unit is None:
+            a, b = self._spans[index]
+            unit = self._done[index] = _REPEATS.sub(r"\1", self._cleaned[a:b])
+        return unit
 
 
 def _all(groups: Iterable[tuple[str, ...]]) -> list[str]:
