@@ -20,7 +20,7 @@ from bot.knowledge.errors import KnowledgeBaseInvalid as KnowledgeBaseInvalid  #
 from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
 from bot.knowledge.synonyms import load_normalizer as load_normalizer  # re-exported: it lived here
-from bot.matching.text import detect_language
+from bot.languages import localized, reply_lang
 from bot.render import Answer, render_answer
 from bot.storage import Handoff, PostReason, QuestionRecord, Store, utcnow
 from bot.words import words
@@ -95,8 +95,7 @@ def chat_reply(kb: KnowledgeBase, kind_id: str | None, lang: str) -> tuple[str, 
     talk = kb.smalltalk
     kind = talk.kind(kind_id) if kind_id is not None else None
     texts = kind.reply if kind is not None else talk.unclear
-    text = texts.get(lang) or next(iter(texts.values()), None) or words(lang).rephrase
-    return text, kind is not None and kind.topics
+    return localized(texts, lang) or words(lang).rephrase, kind is not None and kind.topics
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,7 @@ class Assistant:
         snapshot = self.knowledge.snapshot
         head = question[: self.max_question_chars]
         match = snapshot.matcher.match(head)
-        lang = lang or detect_language(head)
+        lang = lang or reply_lang(head)
         if match.status in ("smalltalk", "unclear"):
             text, topics = chat_reply(snapshot.kb, match.kind, lang)
             return Reply(question, lang, match, None, (), text=text, topics=topics)

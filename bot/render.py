@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.knowledge.model import LANGS, PLACEHOLDER_RE, Entry, Figure, KnowledgeBase, Source
+from bot.languages import TRADITIONAL, to_traditional
 from bot.words import words
 
 
@@ -95,7 +96,19 @@ def _dedupe(lines: Iterable[SourceLine]) -> tuple[SourceLine, ...]:
 
 
 def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
-    """Render ``entry`` in ``lang`` (or the other language when it has none)."""
+    """Render ``entry`` in ``lang`` (or the other language when it has none); ``zh-Hant``: the Chinese
+    answer in Traditional characters (``bot.languages``), its source titles as published."""
+    if lang == TRADITIONAL:
+        chinese = render_answer(kb, entry, "zh")
+        if chinese.lang != "zh":  # no Chinese answer: the English one, said to be a fallback
+            return replace(chinese, requested_lang=TRADITIONAL)
+        return replace(
+            chinese,
+            lang=TRADITIONAL,
+            requested_lang=TRADITIONAL,
+            title=to_traditional(chinese.title),
+            body=to_traditional(chinese.body),
+        )
     if entry.kind == "fact":
         return _render_fact(entry, lang)
     text_lang, body = _pick(entry.answer, lang)

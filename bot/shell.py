@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
-from bot.matching.text import detect_language
+from bot.languages import AUTO, REPLY_LANGS, reply_lang
 from bot.render import format_text
 from bot.words import words
 
@@ -34,7 +34,7 @@ class Shell:
         self.choice = _Choice()
 
     def ui_lang(self, text: str = "") -> str:
-        return self.lang or (detect_language(text) if text else "en")
+        return self.lang or (reply_lang(text) if text else "en")
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -62,8 +62,14 @@ class Shell:
         if name in ("/help", "/start"):
             self.say(words(lang).shell.welcome)
         elif name == "/lang":
-            self.lang = "zh" if self.ui_lang() == "en" else "en"
-            self.say(words(self.lang).shell.lang)
+            # /lang en|zh|zh-Hant|auto, or the next of auto -> English -> 简体 -> 繁體 -> auto
+            wanted = text.split()[1] if len(text.split()) > 1 else None
+            order: tuple[str | None, ...] = (None, *REPLY_LANGS)
+            if wanted is not None and wanted in (AUTO, *REPLY_LANGS):
+                self.lang = None if wanted == AUTO else wanted
+            else:
+                self.lang = order[(order.index(self.lang) + 1) % len(order)] if self.lang in order else None
+            self.say(words(self.lang).shell.lang if self.lang else words(lang).lang_auto_set)
         elif name == "/topics":
             self.show_topics()
         else:
@@ -76,7 +82,7 @@ class Shell:
         topics = [t for t in kb.topics if kb.topic_entries(t.id)]
         self.say(words(lang).shell.topics)
         for number, topic in enumerate(topics, 1):
-            self.say(f"{number}. {topic.title.get(lang) or next(iter(topic.title.values()))}")
+            self.say(f"{number}. {topic.label(lang)}")
         self.say(words(lang).shell.pick)
         self.choice = _Choice(topics=[t.id for t in topics], lang=lang)
 

@@ -4,14 +4,14 @@ Telegram returns callback data verbatim, but a modified client can send anything
 outlive the knowledge-base entry it points to. So every press is parsed here into an ``Action`` (or
 None) and the handlers re-check whatever it refers to before acting on it.
 
-Formats (``lang`` is ``en`` or ``zh``; ids follow the knowledge base's ``[a-z0-9-]`` rule)::
+Formats (``lang`` is ``en``, ``zh`` or ``zh-Hant``; ids follow the knowledge base's ``[a-z0-9-]`` rule)::
 
     a:<lang>:<entry>           show an entry's answer (did-you-mean, related, topic lists)
     T:<lang>                   the topic menu
     t:<lang>:<topic>           the entries of a topic
     n:<question>               "None of these": hand the logged question to staff
     f:<1|0>:<question>:<entry> helpful / not helpful (question 0 when it was not logged)
-    l:<lang>                   switch the language
+    l:<lang|auto>              choose the language (auto: the language of each question)
     s:<verb>:<item>[:<entry>]  staff buttons (dismiss, add as phrasing, ...)
 """
 
@@ -21,18 +21,19 @@ import re
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
-LANGS = ("en", "zh")
+LANGS = ("en", "zh", "zh-Hant")  # bot.languages.REPLY_LANGS
+AUTO = "auto"  # bot.languages.AUTO
 
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _NUM = r"(?:0|[1-9][0-9]{0,17})"
-_LANG = r"(?:en|zh)"
+_LANG = r"(?:en|zh-Hant|zh)"
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "a": re.compile(rf"a:(?P<lang>{_LANG}):(?P<entry>{_ID})"),
     "T": re.compile(rf"T:(?P<lang>{_LANG})"),
     "t": re.compile(rf"t:(?P<lang>{_LANG}):(?P<topic>{_ID})"),
     "n": re.compile(rf"n:(?P<question>{_NUM})"),
     "f": re.compile(rf"f:(?P<helpful>[01]):(?P<question>{_NUM}):(?P<entry>{_ID})"),
-    "l": re.compile(rf"l:(?P<lang>{_LANG})"),
+    "l": re.compile(rf"l:(?P<lang>{_LANG}|auto)"),
     "s": re.compile(rf"s:(?P<verb>[a-z]{{1,8}}):(?P<item>{_NUM})(?::(?P<entry>{_ID}))?"),
 }
 # For CallbackQueryHandler(pattern=...): route by the first letter; the full check is parse().

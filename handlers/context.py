@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
+from bot.languages import AUTO, telegram_lang
 from bot.ratelimit import FloodGuard
 from bot.storage import Store
 from handlers import callbacks
@@ -74,7 +75,11 @@ class Services:
         return store
 
     async def chosen_lang(self, user_id: int) -> str | None:
-        """The language the user picked with /lang, if any."""
+        """The language the user picked with /lang, if any (None for "auto": each question's language)."""
+        lang = await self._stored_lang(user_id)
+        return None if lang == AUTO else lang
+
+    async def _stored_lang(self, user_id: int) -> str | None:
         if user_id in self.langs:
             return self.langs[user_id]
         if self.langs_complete:
@@ -110,7 +115,7 @@ class Services:
         chosen = await self.chosen_lang(user.id)
         if chosen:
             return chosen
-        return "zh" if (user.language_code or "").lower().startswith("zh") else "en"
+        return telegram_lang(user.language_code)
 
 
 def services_of(app: AnyApplication) -> Services:

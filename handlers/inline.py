@@ -6,7 +6,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import InlineQueryLimit
 from telegram.ext import InlineQueryHandler
 
-from bot.matching.text import detect_language
+from bot.languages import reply_lang
 from handlers.context import AnyApplication, Context
 from handlers.render import format_html
 from handlers.ui import quote, split_html
@@ -25,7 +25,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     ui_lang = await svc.ui_lang(query.from_user)
     snapshot = svc.knowledge.snapshot
     if text:
-        lang = chosen or detect_language(text)
+        lang = chosen or reply_lang(text)
         settings = svc.knowledge.settings
         ranked = snapshot.matcher.rank(text, limit=MAX_RESULTS)
         # Offer what the bot would at least suggest: weaker candidates are noise in an inline list.

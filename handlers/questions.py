@@ -18,6 +18,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.assistant import Reply
+from bot.matching.smalltalk import has_words
 from bot.render import Answer
 from handlers import callbacks, staff_outbox
 from handlers.context import AnyApplication, Context, Services, addressed_text, button, is_private
@@ -118,12 +119,17 @@ async def on_question(update: Update, context: Context) -> None:
     # A hand-off, or a reply that could not be delivered, is in the staff outbox: it is posted soon, in the
     # background (the investor's reply never waits for the staff chat). Answers wake nothing: an idle
     # outbox costs no read per question.
+    # In a group the answer follows the message, not the asker's /lang: others read it too. A message with no
+    # letters ("?", "7") says no language: the user's menu language, not English for everybody.
+    lang = await svc.chosen_lang(user.id) if is_private(chat) else None
+    if lang is None and not has_words(text):
+        lang = await svc.ui_lang(user)
     try:
         reply = await svc.assistant.ask(
             text,
             user_id=user.id,
             chat_id=chat.id,
-            lang=await svc.chosen_lang(user.id),
+            lang=lang,
             deliver=functools.partial(send_reply, message, svc),
             first_name=user.first_name,
             username=user.username,

@@ -16,6 +16,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot.languages import REPLY_LANGS, content_lang
 from bot.staff import desk
 from bot.staff.desk import Outcome
 from bot.staff.display import format_utc, shorten_utf16
@@ -220,7 +221,7 @@ async def answer_with_entry(
     await svc.store.answer_unanswered(
         item_id, STAFF.answered_with_entry_reply.format(entry=entry_id), by.id, only_open=True
     )
-    lang = "zh" if item.lang == "zh" else "en"
+    lang = content_lang(item.lang) if item.lang in REPLY_LANGS else "en"  # a faq/ language key: en or zh
     snippet = STAFF.phrasing_snippet.format(
         file=entry.file, entry=entry_id, line=entry.line, lang=lang, question=_yaml_scalar(" ".join(item.text.split()))
     )

@@ -39,7 +39,7 @@ async def topic_questions(query: CallbackQuery, action: callbacks.Action, svc: S
         return
     await query.answer()
     lang = action.lang
-    title = topic.title.get(lang) or next(iter(topic.title.values()), topic.id)
+    title = topic.label(lang)
     rows = entry_buttons(entries, lang)
     rows.append([InlineKeyboardButton(label_text(lang, "back"), callback_data=callbacks.topics(lang))])
     await show(query, say(lang, "topic_questions", title=title), InlineKeyboardMarkup(rows))

@@ -46,7 +46,7 @@ def topic_keyboard(kb: KnowledgeBase, lang: str) -> InlineKeyboardMarkup:
     rows = []
     for topic in kb.topics:
         if kb.topic_entries(topic.id):
-            title = topic.title.get(lang) or next(iter(topic.title.values()), topic.id)
+            title = topic.label(lang)
             rows.append([InlineKeyboardButton(button_text(title), callback_data=callbacks.topic(lang, topic.id))])
     return InlineKeyboardMarkup(rows)
 
@@ -58,13 +58,15 @@ def entry_buttons(entries: Sequence[Entry], lang: str) -> list[list[InlineKeyboa
     ]
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
+def language_keyboard(lang: str) -> InlineKeyboardMarkup:
+    """/lang: the language of each question ("auto", labelled in ``lang``), or one of the three for good."""
     return InlineKeyboardMarkup(
         [
+            [InlineKeyboardButton(words(lang).lang_auto, callback_data=callbacks.language(callbacks.AUTO))],
             [
-                InlineKeyboardButton(words(lang).language, callback_data=callbacks.language(lang))
-                for lang in callbacks.LANGS
-            ]
+                InlineKeyboardButton(words(choice).language, callback_data=callbacks.language(choice))
+                for choice in callbacks.LANGS
+            ],
         ]
     )
 

@@ -71,6 +71,12 @@ class Topic:
     title: Mapping[str, str]
     order: int
 
+    def label(self, lang: str) -> str:
+        """The title in a reply language (``zh-Hant`` converted from ``zh``; else the other language)."""
+        from bot.languages import localized
+
+        return localized(self.title, lang) or self.id
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -139,7 +145,12 @@ class Entry:
         return tuple(lang for lang in LANGS if texts.get(lang))
 
     def headline(self, lang: str) -> str:
-        """The entry's first phrasing in ``lang`` (else the other language), for menus and buttons."""
+        """The entry's first phrasing in ``lang`` (else the other language), for menus and buttons;
+        ``zh-Hant``: the Chinese one in Traditional characters."""
+        if lang == "zh-Hant":
+            from bot.languages import to_traditional
+
+            return to_traditional(self.headline("zh"))
         for candidate in (lang, *LANGS):
             if self.questions.get(candidate):
                 return self.questions[candidate][0]

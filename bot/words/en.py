@@ -35,7 +35,7 @@ EN = Words(
         '• If I\'m not sure, I offer a few "Did you mean" choices; "None of these" sends your '
         "question to staff.\n"
         "• /topics: browse questions by topic\n"
-        "• /lang: switch between English and Chinese\n"
+        "• /lang: answer in the language you write in (the default), or always in English, 简体中文 or 繁體中文\n"
         "• /help: this message\n"
         "In a group, mention me or reply to my message.",
     ),
@@ -44,6 +44,11 @@ EN = Words(
     back="« Topics",
     lang_prompt="Choose your language:",
     lang_set="I'll answer in English from now on.",
+    lang_auto="Auto: the language you write in",
+    lang_auto_set="I'll answer in the language of each question: English, 简体中文 or 繁體中文.",
+    lang_auto_set_unsaved=(
+        "I'll answer in the language of each question (I couldn't save this choice; it lasts until the bot restarts)."
+    ),
     rephrase="Sorry, I couldn't find a question in that. Could you rephrase it? Type /topics to browse.",
     lang_set_unsaved="I'll answer in English (I couldn't save this choice; it lasts until the bot restarts).",
     did_you_mean="I'm not sure I understood. Did you mean:",
@@ -80,7 +85,7 @@ EN = Words(
     commands=(
         ("start", "What this bot answers, by topic"),
         ("topics", "Browse questions by topic"),
-        ("lang", "English / 中文"),
+        ("lang", "Auto / English / 简体中文 / 繁體中文"),
         ("help", "How to ask"),
         ("forget", "Delete my questions and data"),
     ),

@@ -58,6 +58,9 @@ class Words:
     back: str
     lang_prompt: str
     lang_set: str
+    lang_auto: str  # the /lang button: reply in the language of each question
+    lang_auto_set: str
+    lang_auto_set_unsaved: str
     rephrase: str  # a message with nothing to answer, when faq/smalltalk.yaml gives no reply for it
     lang_set_unsaved: str
     did_you_mean: str

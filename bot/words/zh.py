@@ -14,7 +14,7 @@ from bot.words.styled import bold, italic
 from bot.words.types import AnswerWords, ShellWords, Words
 
 ZH = Words(
-    language="中文",
+    language="简体中文",
     start=(
         "您好{name}！我解答投资者关于",
         bold("北京经济技术开发区"),
@@ -33,7 +33,7 @@ ZH = Words(
         "\n"
         "• 如果我不确定，会给出几个“您是不是想问”选项；选“都不是”会把问题转给工作人员。\n"
         "• /topics：按主题浏览问题\n"
-        "• /lang：切换中文或英文\n"
+        "• /lang：按提问的语言回答（默认），或固定用 English、简体中文或繁體中文回答\n"
         "• /help：本说明\n"
         "在群组中，请@我或回复我的消息。",
     ),
@@ -41,9 +41,12 @@ ZH = Words(
     topic_questions=(bold("{title}"), "：请选择问题："),
     back="« 主题",
     lang_prompt="请选择语言：",
-    lang_set="今后我将用中文回答。",
+    lang_set="今后我将用简体中文回答。",
+    lang_auto="自动：按提问的语言回答",
+    lang_auto_set="今后我将按每个问题的语言回答：English、简体中文或繁體中文。",
+    lang_auto_set_unsaved="今后我将按每个问题的语言回答（未能保存此设置，重启前有效）。",
     rephrase="抱歉，我没看懂您的问题，能换个说法再问一次吗？也可以发送 /topics 按主题浏览。",
-    lang_set_unsaved="我将用中文回答（未能保存此设置，重启后失效）。",
+    lang_set_unsaved="我将用简体中文回答（未能保存此设置，重启后失效）。",
     did_you_mean="我不太确定您的意思。您是不是想问：",
     none_of_these="都不是",
     handed_over=("谢谢！您的问题已转给工作人员，他们会在这里回复您。\n\n", italic("{question}")),
@@ -71,7 +74,7 @@ ZH = Words(
     commands=(
         ("start", "介绍与主题"),
         ("topics", "按主题浏览问题"),
-        ("lang", "切换语言 English / 中文"),
+        ("lang", "回答语言：自动 / English / 简体 / 繁體"),
         ("help", "使用说明"),
         ("forget", "删除我的提问和数据"),
     ),
@@ -102,7 +105,7 @@ ZH = Words(
         unanswered="暂时没有可引用来源的答案。您的问题已转给投资促进工作人员，他们会跟进回复。",
         queued="谢谢。您的问题已转给工作人员，他们会跟进回复。",
         topics="主题：",
-        lang="语言已切换为中文。",
+        lang="语言已切换为简体中文。",
         unknown="未知命令。可用 /topics、/lang、/help 或 /quit。",
         empty_topic="该主题暂无问题。",
         no_answer="（无答案：将转给工作人员）",

@@ -60,3 +60,22 @@ def test_fallback_language_is_flagged(mini_kb: KnowledgeBase) -> None:
     # The reprint source is flagged as unverified.
     assert "not yet verified" not in format_text(answer)  # the Chinese label is used
     assert "转载来源" in format_text(answer)
+
+
+def test_traditional_answers_are_the_chinese_ones_converted(mini_kb: KnowledgeBase) -> None:
+    # issue 15: a question written in Traditional characters gets its answer in them
+    zh = render_answer(mini_kb, mini_kb.entries["companies"], "zh")
+    hant = render_answer(mini_kb, mini_kb.entries["companies"], "zh-Hant")
+    assert (hant.lang, hant.requested_lang, hant.fallback) == ("zh-Hant", "zh-Hant", False)
+    assert hant.body.startswith("北京經濟技術開發區生物技術和大健康企業（2025年10月）：超過5000家企業。")
+    assert hant.title == "亦莊有多少家生物醫藥企業？"
+    assert hant.sources == zh.sources  # titles as published
+    text = format_text(hant)
+    assert "來源: Beijing E-Town builds global hub" in text and "發佈於 2023-09-13" in text
+    assert "5000" in text and "2025" in text  # figures and dates unchanged
+
+
+def test_traditional_falls_back_to_english_like_chinese(mini_kb: KnowledgeBase) -> None:
+    answer = render_answer(mini_kb, mini_kb.entries["english-only"], "zh-Hant")
+    assert answer.fallback and answer.lang == "en" and answer.requested_lang == "zh-Hant"
+    assert "暫無中文答案" in format_text(answer)

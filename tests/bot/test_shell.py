@@ -43,3 +43,18 @@ async def test_unclear_input_asks_to_rephrase_and_is_not_queued(shell: tuple[She
         await console.handle(line)
     assert out.getvalue().count("Sorry, I couldn't find a question in that.") == 3
     assert await store.list_unanswered() == []
+
+
+async def test_lang_cycles_through_auto_and_the_three_languages(shell: tuple[Shell, io.StringIO, Store]) -> None:
+    console, out, _ = shell
+    said = []
+    for _ in range(4):
+        await console.handle("/lang")
+        said.append(out.getvalue().splitlines()[-1])
+    # back to auto: said in the language it leaves
+    assert said == ["Language set to English.", "语言已切换为简体中文。", "語言已切換為繁體中文。", said[3]]
+    assert console.lang is None and said[3].startswith("今後我將按每個問題的語言回答")
+    await console.handle("/lang zh-Hant")  # pinned: a Simplified question gets the Traditional answer
+    await console.handle("亦庄有多少家生物医药企业？")
+    answer = out.getvalue().split("語言已切換為繁體中文。")[-1]
+    assert "超過5000家企業" in answer and "超过" not in answer

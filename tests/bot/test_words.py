@@ -39,5 +39,22 @@ def test_no_word_holds_markup() -> None:
 
 
 def test_every_language_has_its_words() -> None:
-    assert words("en").language == "English" and words("zh").language == "中文"
+    assert words("en").language == "English" and words("zh").language == "简体中文"
     assert words("fr") is words("en")  # a language the bot does not speak: English
+
+
+def test_traditional_words_are_the_chinese_ones_converted() -> None:
+    from bot.words.styled import Span
+
+    zh, hant = words("zh"), words("zh-Hant")
+    assert hant is words("zh-Hant")  # converted once
+    assert hant.language == "繁體中文"
+    assert (zh.did_you_mean, hant.did_you_mean) == (
+        "我不太确定您的意思。您是不是想问：",
+        "我不太確定您的意思。您是不是想問：",
+    )
+    assert hant.answer.source == "來源" and hant.answer.qualifiers["more_than"] == "超過{}"
+    assert hant.commands[0][0] == "start"  # command names stay
+    spans = [piece for piece in hant.help if isinstance(piece, Span)]
+    assert spans and spans[0].text == "使用說明"
+    assert hant.shell.lang != zh.shell.lang

@@ -123,7 +123,7 @@ async def test_in_a_private_chat_only_its_user_presses(tg: Harness) -> None:
     assert refused(await tg.click(OTHER, "l:zh", chat_id=USER, message=prompt))
     assert message_in(tg, USER) == prompt
     chosen = await tg.click(USER, "l:zh", message=prompt)
-    assert sent(chosen, "editMessageText")[0]["text"] == "今后我将用中文回答。"
+    assert sent(chosen, "editMessageText")[0]["text"] == "今后我将用简体中文回答。"
 
 
 async def test_in_a_group_only_the_asker_changes_their_menu_or_answer(tg: Harness) -> None:
@@ -174,7 +174,7 @@ async def test_a_message_too_old_to_check_works_in_its_own_private_chat_only(tg:
     prompt = message_in(tg, USER)
     # What Telegram sends for an old message: chat and id only, date 0 (an InaccessibleMessage).
     old = {"message_id": prompt["message_id"], "chat": prompt["chat"], "date": 0}
-    assert answered_queries(await tg.click(USER, "l:zh", message=old))[0]["text"] == "今后我将用中文回答。"
+    assert answered_queries(await tg.click(USER, "l:zh", message=old))[0]["text"] == "今后我将用简体中文回答。"
     await tg.send(USER, "/lang", chat_id=GROUP, chat_type="group")
     group_prompt = message_in(tg, GROUP)
     old_group = {"message_id": group_prompt["message_id"], "chat": group_prompt["chat"], "date": 0}

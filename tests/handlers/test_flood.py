@@ -119,6 +119,6 @@ async def test_a_double_tap_that_changes_nothing_is_not_an_error(tg: Harness, ca
         second = await tg.click(USER, "l:zh", message=prompt)
     assert [c.status for c in second if c.method == "editMessageText"] == [400]
     # Both presses are answered with the choice; no apology, no traceback, nothing at ERROR.
-    assert [a["text"] for a in answered_queries(first + second)] == ["今后我将用中文回答。"] * 2
+    assert [a["text"] for a in answered_queries(first + second)] == ["今后我将用简体中文回答。"] * 2
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert any(r.levelno == logging.DEBUG and "not modified" in r.getMessage() for r in caplog.records)

@@ -73,15 +73,21 @@ async def test_start_in_chinese_for_a_chinese_telegram_client(tg: Harness) -> No
 
 async def test_help_in_both_languages(tg: Harness) -> None:
     assert "/topics" in only_message(await tg.send(USER, "/help"))["text"]
-    assert "使用说明" in only_message(await tg.send(ZH_USER, "/help", language_code="zh-TW"))["text"]
+    assert "使用说明" in only_message(await tg.send(ZH_USER, "/help", language_code="zh-hans"))["text"]
+    assert "使用說明" in only_message(await tg.send(OTHER, "/help", language_code="zh-TW"))["text"]  # Traditional
 
 
 async def test_lang_switch_is_remembered_in_the_database(tg: Harness) -> None:
     prompt = only_message(await tg.send(USER, "/lang"))
-    assert buttons(prompt) == [("English", "l:en"), ("中文", "l:zh")]
+    assert buttons(prompt) == [
+        ("Auto: the language you write in", "l:auto"),
+        ("English", "l:en"),
+        ("简体中文", "l:zh"),
+        ("繁體中文", "l:zh-Hant"),
+    ]
     calls = await tg.click(USER, "l:zh")
-    assert answered_queries(calls)[0]["text"] == "今后我将用中文回答。"
-    assert sent(calls, "editMessageText")[0]["text"] == "今后我将用中文回答。"
+    assert answered_queries(calls)[0]["text"] == "今后我将用简体中文回答。"
+    assert sent(calls, "editMessageText")[0]["text"] == "今后我将用简体中文回答。"
     store = tg.services.store
     assert store is not None
     assert await store.get_user_lang(USER) == "zh"
@@ -92,6 +98,32 @@ async def test_lang_switch_is_remembered_in_the_database(tg: Harness) -> None:
         # ... and answers follow the choice even for a question typed in English.
         answer = only_message(await restarted.send(USER, "how many biotech companies in BDA?"))
         assert "超过5000家企业" in answer["text"]
+
+
+async def test_lang_auto_answers_each_question_in_its_own_language(tg: Harness) -> None:
+    # issue 15: /lang zh pinned the language for good, with no way back
+    await tg.send(USER, "/lang")
+    prompt = tg.api.last_message(USER)  # as Telegram puts it in the callback query
+    await tg.click(USER, "l:zh", message=prompt)
+    assert "超过5000家企业" in only_message(await tg.send(USER, "how many biotech companies in BDA?"))["text"]
+    calls = await tg.click(USER, "l:auto", message=prompt)
+    assert answered_queries(calls)[0]["text"].startswith("I'll answer in the language of each question")
+    store = tg.services.store
+    assert store is not None and await store.get_user_lang(USER) == "auto"
+    assert "more than 5,000" in only_message(await tg.send(USER, "how many biotech companies in BDA?"))["text"]
+    assert "超过5000家企业" in only_message(await tg.send(USER, "亦庄有多少家生物医药企业？"))["text"]
+    traditional = only_message(await tg.send(USER, "亦莊有多少家生物醫藥企業？"))
+    assert "超過5000家企業" in traditional["text"] and "超过" not in traditional["text"]
+    await tg.click(USER, "l:zh-Hant", message=prompt)  # pinned to Traditional: an English question too
+    assert "超過5000家企業" in only_message(await tg.send(USER, "how many biotech companies in BDA?"))["text"]
+
+
+async def test_in_a_group_the_answer_follows_the_message_not_the_askers_lang(tg: Harness) -> None:
+    await tg.send(USER, "/lang")
+    await tg.click(USER, "l:zh", message=tg.api.last_message(USER))
+    mention = f"@{BOT_USERNAME} how many biotech companies in BDA?"
+    answer = only_message(await tg.send(USER, mention, chat_id=DEFAULT_GROUP_ID, chat_type="group"))
+    assert "more than 5,000" in answer["text"]
 
 
 # ----------------------------------------------------------------------------- /topics
@@ -146,13 +178,16 @@ async def test_english_question_gets_html_answer_with_source_period_and_buttons(
     assert (record.user_id, record.status, record.entry_id) == (USER, "answered", "companies")
 
 
-async def test_chinese_and_traditional_questions_get_chinese_answers(tg: Harness) -> None:
+async def test_chinese_and_traditional_questions_get_answers_in_their_own_script(tg: Harness) -> None:
     simplified = only_message(await tg.send(ZH_USER, "亦庄有多少家生物企业", language_code="zh"))
     assert "超过5000家企业" in simplified["text"] and "（2025年10月）" in simplified["text"]
     assert "来源" in simplified["text"]
+    # issue 15: a question in Traditional characters was answered in Simplified
     traditional = only_message(await tg.send(ZH_USER, "經開區有多少家生物技術企業？", language_code="zh-hant"))
-    assert "超过5000家企业" in traditional["text"]
-    assert [label for label, _ in buttons(traditional)] == ["👍 有帮助", "👎 没帮助"]
+    text = traditional["text"]
+    assert "超過5000家企業" in text and "（2025年10月）" in text and "來源" in text  # the figure unchanged
+    assert "Beijing E-Town builds global hub" in text  # the source title as published
+    assert [label for label, _ in buttons(traditional)] == ["👍 有幫助", "👎 沒幫助"]
 
 
 async def test_answer_with_related_buttons(tg: Harness) -> None:
@@ -476,8 +511,9 @@ async def test_a_locked_database_never_costs_the_answer(
 def test_every_button_the_bot_makes_fits_in_64_bytes() -> None:
     longest_id = "a" * 48
     for data in (
-        callbacks.answer("zh", longest_id),
-        callbacks.topic("zh", longest_id),
+        callbacks.answer("zh-Hant", longest_id),  # the longest language code
+        callbacks.topic("zh-Hant", longest_id),
+        callbacks.language("auto"),
         callbacks.feedback(True, 10**17, longest_id),
         callbacks.none_of_these(10**17),
         callbacks.staff("p", 10**17, longest_id[:30]),
@@ -486,6 +522,8 @@ def test_every_button_the_bot_makes_fits_in_64_bytes() -> None:
         assert callbacks.parse(data) is not None
     with pytest.raises(callbacks.CallbackDataTooLong):
         callbacks.answer("en", "a" * 70)
+    assert [callbacks.parse(f"a:{lang}:x").lang for lang in callbacks.LANGS] == ["en", "zh", "zh-Hant"]  # type: ignore[union-attr]
+    assert callbacks.parse("a:zh-Hans:x") is None and callbacks.parse("l:zh-hant") is None
 
 
 async def test_telegram_429_is_waited_out_and_retried(tg: Harness) -> None:

@@ -71,9 +71,7 @@ async def test_asking_for_a_person_is_answered_and_posted_to_staff(tmp_path: Pat
         assert post is not None and post["text"].startswith("Investor asked for a person #1")
         assert "can I talk to a real person?" in post["text"]
         reply = await staff_reply(shipped, post, "Hello Li, this is Wang from investment promotion.")
-        assert any(
-            int(m["chat_id"]) == INVESTOR and "Wang from investment promotion" in m["text"] for m in sent(reply)
-        )
+        assert any(int(m["chat_id"]) == INVESTOR and "Wang from investment promotion" in m["text"] for m in sent(reply))
 
 
 async def test_an_unknown_question_reaches_the_staff_chat(tg: Harness) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -208,6 +209,42 @@ def test_english_and_chinese_conversations(api: FakeBotAPI, bot_process: BotProc
     assert "Traceback" not in log, log
 
     print("\n".join(["", "--- English ---", *en.transcript, "--- 中文 ---", *zh.transcript]))
+
+
+def test_traditional_chinese_and_small_talk_with_the_real_process(api: FakeBotAPI, bot_process: BotProcess) -> None:
+    # issue 15: Traditional questions got Simplified answers; greetings and "?" were passed to staff
+    hant = Conversation(api, ZH_USER + 1, "zh-hant")
+    start = hant.say("/start")
+    assert "經開區" in start["text"]
+    topics = _buttons(start)
+    assert topics and all(data.startswith("t:zh-Hant:") for _, data in topics)
+    _, menu = hant.click(topics[0][1], topics[0][0], "editMessageText")
+    entries = [b for b in _buttons(menu) if b[1].startswith("a:zh-Hant:")]
+    assert entries and "经" not in "".join(label for label, _ in entries)
+    _, answer = hant.click(entries[0][1], entries[0][0], "sendMessage")
+    assert "來源" in answer["text"]
+    fact = hant.say("亦莊有多少家生物醫藥企業？")
+    assert "超過5000家企業" in fact["text"] and "來源" in fact["text"] and "超过" not in fact["text"]
+    labels = [label for label, _ in _buttons(fact)]
+    assert labels[-2:] == ["👍 有幫助", "👎 沒幫助"] and all(label.startswith("相關：") for label in labels[:-2])
+    hello = hant.say("您好")
+    assert hello["text"].startswith("您好！") and _buttons(hello)  # the greeting shows the topics
+    thanks = hant.say("謝謝！")
+    assert thanks["text"].startswith("不客氣！")
+    unclear = hant.say("？？")
+    assert "換個說法" in unclear["text"]  # no letters: the client's language, Traditional
+    person = hant.say("我要跟真人聯繫")
+    assert "轉給北京經開區招商工作人員" in person["text"]
+
+    bot_process.process.send_signal(signal.SIGTERM)
+    assert bot_process.process.wait(timeout=TIMEOUT) == 0
+    assert "Traceback" not in bot_process.log()
+    with sqlite3.connect(bot_process.log_path.parent / "log.sqlite3") as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM questions ORDER BY id")]
+        queued = [row[0] for row in db.execute("SELECT text FROM unanswered")]
+    assert statuses == ["answered", "smalltalk", "smalltalk", "unclear", "answered"]
+    assert queued == ["我要跟真人聯繫"]  # asking for a person is the one hand-off
+    print("\n".join(["", "--- 繁體中文 ---", *hant.transcript]))
 
 
 def test_missing_or_malformed_token_exits_2_with_one_line(tmp_path: Path) -> None:

@@ -62,6 +62,13 @@ def test_ask_json_small_talk_and_unclear(capsys: pytest.CaptureFixture[str], mes
     assert isinstance(data["answer"], str) and data["answer"]
 
 
+def test_ask_json_traditional_question(capsys: pytest.CaptureFixture[str]) -> None:
+    _code, out, _ = run(capsys, "ask", "--faq", str(MINI_KB), "--json", "亦莊有多少家生物醫藥企業？")
+    data = json.loads(out)
+    assert (data["lang"], data["status"], data["entry_id"]) == ("zh-Hant", "answered", "companies")
+    assert "超過5000家企業" in data["answer"]
+
+
 def test_ask_text_small_talk(capsys: pytest.CaptureFixture[str]) -> None:
     _code, out, _ = run(capsys, "ask", "good morning")
     assert out.startswith("Hello! I answer questions about Beijing E-Town")
@@ -144,7 +151,7 @@ def test_shell_logs_to_database(tmp_path: Path) -> None:
         f"faq_dir: {MINI_KB}\ndatabase: {tmp_path / 'db' / 'log.sqlite3'}\n"
         "matching: {answer_threshold: 0.5, suggest_threshold: 0.45, margin: 0.05}\n"
     )
-    stdin = "how many biotech companies in BDA?\nwhat are office rents\n/topics\n1\n1\n/lang\n/bogus\n/quit\n"
+    stdin = "how many biotech companies in BDA?\nwhat are office rents\n/topics\n1\n1\n/lang zh\n/bogus\n/quit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--config", str(config), "shell"],
         input=stdin,
@@ -158,7 +165,7 @@ def test_shell_logs_to_database(tmp_path: Path) -> None:
     assert "more than 5,000 companies" in out
     assert "passed your question" in out
     assert "Overview" in out  # topics listed
-    assert "语言已切换为中文" in out
+    assert "语言已切换为简体中文" in out
     assert "未知命令" in out
     import sqlite3
 
