@@ -152,3 +152,29 @@ def test_small_talk_and_unclear_messages_are_told_from_questions() -> None:
     assert held_out["questions_as_chat"] == 0.0
     assert held_out["in_scope_accuracy"] >= 0.95 and held_out["in_scope_wrong"] == 0.0
     assert held_out["out_of_scope_answered"] == 0.0
+
+
+def test_traditional_questions_are_answered_in_traditional_characters() -> None:
+    # issue 15: every Traditional question of the dev and held-out sets that is answered gets the answer
+    # in Traditional characters (title and body: converting them again changes nothing), figures unchanged.
+    from bot.assistant import Assistant, Knowledge
+    from bot.languages import to_traditional
+    from bot.matching.evaluate import Case
+
+    knowledge = Knowledge(PACKAGED_FAQ_DIR, MatchingConfig())
+    knowledge.load()
+    assistant = Assistant(knowledge)
+    cases: list[Case] = [c for path in (EVAL, HELD_OUT) for c in load_cases(path) if c.language == "zh-Hant"]
+    answered = 0
+    for case in cases:
+        reply = assistant.resolve(case.q)
+        assert reply.lang == "zh-Hant", case.q
+        if reply.answer is not None:
+            answered += 1
+            body = reply.answer.body
+            assert to_traditional(body) == body and to_traditional(reply.answer.title) == reply.answer.title
+            simplified = assistant.answer(reply.answer.entry_id, "zh")
+            assert simplified is not None
+            assert [c for c in body if c.isdigit()] == [c for c in simplified.body if c.isdigit()]
+    # session 10: 132 Traditional questions (out-of-scope ones among them), 103 answered, all in Traditional
+    assert len(cases) >= 130 and answered >= 100
