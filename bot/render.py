@@ -8,7 +8,7 @@ in the fact, so both languages always agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -54,19 +54,75 @@ def format_number(value: Decimal, lang: str) -> str:
     return ("-" if negative else "") + whole + (f".{fraction}" if fraction else "")
 
 
-def figure_text(figure: Figure, lang: str) -> str:
-    """e.g. ``more than 5,000 companies`` / ``超过5000家企业``; Chinese units are scaled exactly."""
+# Chinese writes large amounts in 万 (10^4) and 亿 (10^8): 50万元, 300万平方米, 34.92万名人才. Only where the
+# figure stays exact and short: at most this many decimals after scaling (10795.06 stays as it is).
+_ZH_MAX_DECIMALS = 4
+_ZH_SCALES = ((Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万"))
+# English names large yuan amounts as the sources do: "20 million yuan", "2.001 billion yuan".
+_EN_SCALES = ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million"))
+_EN_SCALED_UNITS = ("yuan",)
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def zh_amount(value: Decimal, unit: str) -> tuple[Decimal, str]:
+    """``value`` ``unit`` in Chinese with 万 / 亿 where exact: (5000000, 元) -> (500, 万元); 10000万元 -> 1亿元."""
+    if unit.startswith("万亿") or unit.startswith("亿") or unit == "%":
+        return value, unit
+    if unit.startswith("万"):  # already in 万: 亿 from 10000万 on
+        scaled = value / 10000
+        return (scaled, "亿" + unit[1:]) if value >= 10000 and _decimals(scaled) <= _ZH_MAX_DECIMALS else (value, unit)
+    for size, prefix in _ZH_SCALES:
+        scaled = value / size
+        if value >= size and _decimals(scaled) <= _ZH_MAX_DECIMALS:
+            return scaled, prefix + unit
+    return value, unit
+
+
+def _en_amount(value: Decimal, unit: str) -> tuple[Decimal, str]:
+    if unit in _EN_SCALED_UNITS:
+        for size, name in _EN_SCALES:
+            scaled = value / size
+            if value >= size and _decimals(scaled) <= 3:
+                return scaled, f"{name} {unit}"
+    return value, unit
+
+
+def _amount(figure: Figure, lang: str) -> tuple[str, str, str]:
+    """(number, scale-and-unit, joiner) of a figure: ``("1000", "万元", "")``, ``("10", "million yuan", " ")``."""
     unit = figure.unit
     if lang == "zh":
-        value = figure.value * unit.zh_scale
-        zh_unit = unit.zh
-        if zh_unit == "万元" and value >= 10000:
-            value, zh_unit = value / 10000, "亿元"  # 10000万元 reads as 1亿元; exact decimal division
-        text = f"{format_number(value, 'zh')}{zh_unit}"
-    else:
-        number = format_number(figure.value, "en")
-        text = number if not unit.en else f"{number}{'' if unit.attached else ' '}{unit.en}"
-    return words(lang).answer.qualifiers[figure.qualifier].format(text)
+        value, zh_unit = zh_amount(figure.value * unit.zh_scale, unit.zh)
+        return format_number(value, "zh"), zh_unit, ""
+    value, en_unit = _en_amount(figure.value, unit.en)
+    return format_number(value, "en"), en_unit, "" if unit.attached or not en_unit else " "
+
+
+def figure_text(figure: Figure, lang: str) -> str:
+    """e.g. ``more than 5,000 companies`` / ``超过5000家企业``; amounts scaled exactly (50万元, 20 million yuan)."""
+    number, unit, joiner = _amount(figure, lang)
+    return words(lang).answer.qualifiers[figure.qualifier].format(f"{number}{joiner}{unit}")
+
+
+def range_text(low: Figure, high: Figure, lang: str) -> str | None:
+    """Two exact figures of one unit as a range: ``10-40 million yuan`` / ``1000万至4000万元``; None otherwise."""
+    if low.unit != high.unit or low.qualifier != "exact" or high.qualifier != "exact" or low.value >= high.value:
+        return None
+    (a, a_unit, _), (b, b_unit, joiner) = _amount(low, lang), _amount(high, lang)
+    if lang == "zh":
+        if low.unit.attached:  # 10%至20%
+            return f"{a}{a_unit}至{b}{b_unit}"
+        # The scale stays with each number and the unit is said once: 1000万至4000万元, 5000万至1.2亿元.
+        base = a_unit.lstrip("万亿")
+        if not b_unit.endswith(base):
+            return f"{a}{a_unit}至{b}{b_unit}"
+        return f"{a}{a_unit[: len(a_unit) - len(base)]}至{b}{b_unit}"
+    if a_unit != b_unit:
+        return f"{a}{joiner}{a_unit} to {b}{joiner}{b_unit}"
+    return f"{a}-{b}{joiner}{b_unit}"
 
 
 def _period(figure: Figure, lang: str) -> str:
@@ -116,14 +172,50 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
     if entry.source is not None:
         sources.append(_source_line(entry.source, True))
 
-    def substitute(match: re.Match[str]) -> str:
-        fact = kb.entries[match.group(1)]
+    def figure_of(fact_id: str) -> Figure:
+        fact = kb.entries[fact_id]
         assert fact.figure is not None
-        sources.append(_source_line(fact.figure.source, fact.figure.verified))
-        return _with_period(figure_text(fact.figure, text_lang), _period(fact.figure, text_lang), text_lang)
+        return fact.figure
 
-    body = " ".join(PLACEHOLDER_RE.sub(substitute, body).split())
+    body = " ".join(_fill(body, figure_of, text_lang, sources).split())
     return Answer(entry.id, text_lang, lang, entry.headline(text_lang), body, _dedupe(sources))
+
+
+# A range written between two facts: "between {{a}} and {{b}}", "{{a}} to {{b}}", "{{a}}至{{b}}" ("{{a}} and
+# {{b}}" alone is a list, not a range).
+_ID = r"\{\{\s*([^{}\s]+)\s*\}\}"
+_RANGE_RE = re.compile(rf"between\s+{_ID}\s+and\s+{_ID}|{_ID}\s*(?:to|-|–|至|到)\s*{_ID}", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|(?<=[。；！？])")
+
+
+def _fill(template: str, figure_of: Callable[[str], Figure], lang: str, sources: list[SourceLine]) -> str:
+    """The answer text with its facts' figures, each period said once per sentence: after the last of a run
+    of figures of the same period ("up to 100 million yuan a year, and 10-40 million yuan (2023)"), not
+    after each; two exact figures of one unit and period written as a range are a range."""
+    out: list[str] = []
+    for sentence in _SENTENCE_END.split(template):
+        items: list[tuple[int, int, str, str, tuple[Figure, ...]]] = []  # start, end, text, period, figures
+        for match in _RANGE_RE.finditer(sentence):
+            low = figure_of(match.group(1) or match.group(3))
+            high = figure_of(match.group(2) or match.group(4))
+            if _period(low, lang) == _period(high, lang) and (text := range_text(low, high, lang)) is not None:
+                items.append((match.start(), match.end(), text, _period(low, lang), (low, high)))
+        for match in PLACEHOLDER_RE.finditer(sentence):
+            if any(start <= match.start() < end for start, end, *_ in items):
+                continue  # part of a range
+            figure = figure_of(match.group(1))
+            items.append((match.start(), match.end(), figure_text(figure, lang), _period(figure, lang), (figure,)))
+        items.sort(key=lambda item: item[0])
+        pieces, last = [], 0
+        for index, (start, end, text, period, figures) in enumerate(items):
+            sources.extend(_source_line(f.source, f.verified) for f in figures)
+            following = items[index + 1][3] if index + 1 < len(items) else None
+            pieces.append(sentence[last:start])
+            pieces.append(text if following == period else _with_period(text, period, lang))
+            last = end
+        pieces.append(sentence[last:])
+        out.append("".join(pieces))
+    return ("" if lang == "zh" else " ").join(out)
 
 
 def _render_fact(entry: Entry, lang: str) -> Answer:

@@ -79,3 +79,71 @@ def test_traditional_falls_back_to_english_like_chinese(mini_kb: KnowledgeBase) 
     answer = render_answer(mini_kb, mini_kb.entries["english-only"], "zh-Hant")
     assert answer.fallback and answer.lang == "en" and answer.requested_lang == "zh-Hant"
     assert "暫無中文答案" in format_text(answer)
+
+
+def test_chinese_amounts_in_wan_and_yi_where_exact() -> None:
+    # issue 15: 500000元, 约3000000平方米 and 349200名人才 read as 50万元, 约300万平方米, 34.92万名人才
+    from bot.knowledge.model import Unit
+
+    assert figure_text(figure("500000", "yuan"), "zh") == "50万元"
+    assert figure_text(figure("3000000", "m2", "about"), "zh") == "约300万平方米"
+    assert figure_text(figure("349200", "count"), "zh") == "34.92万"
+    talents = Figure(Decimal("349200"), "exact", Unit("talents", "名人才"), {"en": "2023"}, SOURCE, True)
+    assert figure_text(talents, "zh") == "34.92万名人才"
+    assert figure_text(figure("12000", "companies"), "zh") == "1.2万家企业"
+    assert figure_text(figure("150", "million_usd"), "zh") == "1.5亿美元"  # 15000万美元
+    assert figure_text(figure("2001000000", "yuan"), "zh") == "20.01亿元"
+    # not shortened where it would not stay short: 1.079506万元 is no easier than 10795.06元
+    assert figure_text(figure("10795.06", "yuan"), "zh") == "10795.06元"
+    assert figure_text(figure("9999", "companies"), "zh") == "9999家企业"
+    assert figure_text(figure("43.55", "percent"), "zh") == "43.55%"
+
+
+def test_english_yuan_amounts_as_the_sources_write_them() -> None:
+    assert figure_text(figure("30000000", "yuan"), "en") == "30 million yuan"
+    assert figure_text(figure("2001000000", "yuan"), "en") == "2.001 billion yuan"
+    assert figure_text(figure("500000", "yuan"), "en") == "500,000 yuan"
+    assert figure_text(figure("1234567", "yuan"), "en") == "1,234,567 yuan"  # 1.234567 million: not shorter
+    assert figure_text(figure("3000000", "m2"), "en") == "3,000,000 square metres"
+
+
+def test_ranges_and_one_period_per_sentence(mini_kb: KnowledgeBase) -> None:
+    from dataclasses import replace
+
+    from bot.knowledge.model import Entry
+
+    facts = {
+        "low": Entry("low", "fact", None, {}, "f", 1, figure=figure("10", "million_yuan")),
+        "high": Entry("high", "fact", None, {}, "f", 2, figure=figure("40", "million_yuan")),
+        "share": Entry("share", "fact", None, {}, "f", 3, figure=figure("43.55", "percent")),
+        "old": Entry(
+            "old",
+            "fact",
+            None,
+            {},
+            "f",
+            4,
+            figure=replace(figure("5", "companies"), period={"en": "2021", "zh": "2021年"}),
+        ),
+    }
+    answer = Entry(
+        "a",
+        "faq",
+        None,
+        {"en": ("q",), "zh": ("问",)},
+        "f",
+        5,
+        answer={
+            "en": "New drugs get between {{low}} and {{high}}. It was {{low}} and {{share}}, against {{old}}.",
+            "zh": "新药可获得{{low}}至{{high}}支持。此前为{{low}}和{{share}}，对比{{old}}。",
+        },
+    )
+    kb = replace(mini_kb, entries={**mini_kb.entries, **facts, "a": answer})
+    # issue 15: "between 10 million yuan (2023) and 40 million yuan (2023)"
+    assert render_answer(kb, answer, "en").body == (
+        "New drugs get 10-40 million yuan (2022). It was 10 million yuan and 43.55% (2022), against 5 companies (2021)."
+    )
+    assert render_answer(kb, answer, "zh").body == (
+        "新药可获得1000万至4000万元（2022年）支持。此前为1000万元和43.55%（2022年），对比5家企业（2021年）。"
+    )
+    assert render_answer(kb, answer, "zh-Hant").body.startswith("新藥可獲得1000萬至4000萬元（2022年）支持。")
