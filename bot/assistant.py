@@ -21,12 +21,14 @@ from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
 from bot.knowledge.synonyms import load_normalizer as load_normalizer  # re-exported: it lived here
 from bot.languages import localized, reply_lang
-from bot.render import Answer, render_answer
+from bot.matching.smalltalk import has_words
+from bot.periods import PeriodReply, asked_years, period_reply, without_years
+from bot.render import Answer, period_answer, render_answer
 from bot.storage import Handoff, PostReason, QuestionRecord, Store, utcnow
 from bot.words import words
 
 if TYPE_CHECKING:
-    from bot.matching.matcher import Candidate, Match, Matcher
+    from bot.matching.matcher import Candidate, Match, Matcher, Status
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,24 @@ def chat_reply(kb: KnowledgeBase, kind_id: str | None, lang: str) -> tuple[str, 
     return localized(texts, lang) or words(lang).rephrase, kind is not None and kind.topics
 
 
+def _only_the_year(match: Match, entry_id: str, matcher: Matcher) -> bool:
+    """Whether only the year kept ``match`` from answering with ``entry_id`` (which answers the question without
+    its year): scored as if every candidate named the year, it is the best one. Otherwise the question
+    without its year is another question ("How big was Beijing's health industry in 2024?" without the year
+    went to Beijing's biopharma share, second to the Beijing measures with the year too), and that entry's
+    figures are not this one's nearest."""
+    from dataclasses import replace as copy
+
+    from bot.matching.confidence import probability
+
+    calibration = matcher.settings.calibration
+    scores = {
+        c.entry_id: probability(calibration, copy(c.signals, year_missing=0.0)) if c.signals is not None else c.score
+        for c in match.candidates
+    }
+    return entry_id in scores and scores[entry_id] == max(scores.values())
+
+
 @dataclass(frozen=True)
 class Suggestion:
     entry_id: str
@@ -118,6 +138,9 @@ class Reply:
     unanswered_id: int | None = None
     text: str | None = None  # the reply to small talk or an unclear message (``smalltalk.yaml``)
     topics: bool = False  # show the topics with it (a greeting)
+    # ``answer`` says the sources have no figure for the year asked (the nearest instead); the question is
+    # handed to staff like an unanswered one, and the reply says so after the answer (``bot.periods``).
+    period_gap: bool = False
 
     @property
     def status(self) -> str:
@@ -167,10 +190,42 @@ class Assistant:
         if match.status in ("smalltalk", "unclear"):
             text, topics = chat_reply(snapshot.kb, match.kind, lang)
             return Reply(question, lang, match, None, (), text=text, topics=topics)
-        answer = None
+        dated = self._period(snapshot, head, match)
+        if dated is not None:
+            match, period = dated
+            answer = period_answer(snapshot.kb, period, lang)
+            return Reply(question, lang, match, answer, (), period_gap=not period.found)
+        plain = None
         if match.entry_id is not None:
-            answer = render_answer(snapshot.kb, snapshot.kb.entries[match.entry_id], lang)
-        return Reply(question, lang, match, answer, self.suggestions(match.suggestions, lang))
+            plain = render_answer(snapshot.kb, snapshot.kb.entries[match.entry_id], lang)
+        return Reply(question, lang, match, plain, self.suggestions(match.suggestions, lang))
+
+    @staticmethod
+    def _period(snapshot: Snapshot, question: str, match: Match) -> tuple[Match, PeriodReply] | None:
+        """For a question naming a year: the decision and what the entry's figures say for it (``bot.periods``);
+        None when there is nothing to add.
+
+        The entry is the one answered, or, when the year kept the question from an answer ("biotech output in
+        2023": no entry names 2023), the one its words without the year are answered with. The year's
+        figures lead the answer; when the entry has none for it, the question is handed to staff.
+        """
+        years = asked_years(question)
+        if not years or match.status in ("smalltalk", "unclear"):
+            return None
+        used = match
+        if match.entry_id is None:
+            bare = without_years(question)
+            if not has_words(bare):
+                return None
+            used = snapshot.matcher.match(bare)
+            if used.entry_id is None or not _only_the_year(match, used.entry_id, snapshot.matcher):
+                return None
+        entry = snapshot.kb.entries.get(used.entry_id or "")
+        period = period_reply(snapshot.kb, entry, years) if entry is not None else None
+        if period is None:
+            return None
+        status: Status = "answered" if period.found else "unanswered"
+        return replace(match, status=status, candidates=used.candidates, suggestions=()), period
 
     async def ask(
         self,

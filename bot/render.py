@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from bot.knowledge.model import LANGS, PLACEHOLDER_RE, Entry, Figure, KnowledgeBase, Source
 from bot.languages import TRADITIONAL, to_traditional
+from bot.periods import PeriodReply
 from bot.words import words
 
 
@@ -216,6 +217,42 @@ def _fill(template: str, figure_of: Callable[[str], Figure], lang: str, sources:
         pieces.append(sentence[last:])
         out.append("".join(pieces))
     return ("" if lang == "zh" else " ").join(out)
+
+
+def period_answer(kb: KnowledgeBase, reply: PeriodReply, lang: str) -> Answer:
+    """The answer to a question about years (``bot.periods``): the figures for them, then the entry's
+    answer; or, when the sources have none for them, that said plainly with the nearest figures."""
+    if lang == TRADITIONAL:
+        chinese = period_answer(kb, reply, "zh")
+        if chinese.lang != "zh":
+            return replace(chinese, requested_lang=TRADITIONAL)
+        return replace(
+            chinese,
+            lang=TRADITIONAL,
+            requested_lang=TRADITIONAL,
+            title=to_traditional(chinese.title),
+            body=to_traditional(chinese.body),
+        )
+    entry = kb.entries[reply.entry_id]
+    base = render_answer(kb, entry, lang)
+    text_lang = base.lang
+    labels = words(text_lang).answer
+    listed = reply.found or reply.nearest
+    colon, separator = ("：", "；") if text_lang == "zh" else (": ", "; ")
+    figures = separator.join(
+        f"{_pick(kb.entries[d.fact_id].metric, text_lang)[1]}{colon}"
+        + _with_period(figure_text(d.figure, text_lang), _period(d.figure, text_lang), text_lang)
+        for d in listed
+    )
+    years = labels.years_and.join(labels.year.format(year=year) for year in reply.years)
+    sources = [_source_line(d.figure.source, d.figure.verified) for d in listed]
+    if reply.found:
+        lead = labels.period_found.format(years=years, figures=figures)
+        body = f"{lead}{'' if text_lang == 'zh' else ' '}{base.body}"
+        sources += base.sources
+    else:
+        body = labels.period_missing.format(years=years, figures=figures)
+    return Answer(entry.id, text_lang, lang, base.title, body, _dedupe(sources))
 
 
 def _render_fact(entry: Entry, lang: str) -> Answer:

@@ -119,6 +119,8 @@ class Shell:
         lang = reply.lang
         if reply.answer is not None:
             self.say(format_text(reply.answer))
+            if reply.period_gap:  # no figure for the year asked: handed to staff as well
+                self.say(words(lang).period_handed)
             self.choice = _Choice()
         elif reply.text is not None:  # small talk, or a message with nothing to answer
             self.say(reply.text)

@@ -80,6 +80,10 @@ def answer_markup(svc: Services, answer: Answer, question_id: int | None) -> Inl
 async def send_reply(message: Message, svc: Services, reply: Reply) -> None:
     """Lay out a Reply: the answer, the did-you-mean choices, or the honest hand-off."""
     lang = reply.lang
+    if reply.answer is not None and reply.period_gap:  # no figure for the year asked: nearest ones, and staff
+        handed = say(lang, "period_handed" if reply.unanswered_id is not None else "not_logged")
+        await reply_html(message, f"{format_html(reply.answer)}\n\n{handed}")
+        return
     if reply.answer is not None:
         await reply_html(message, format_html(reply.answer), answer_markup(svc, reply.answer, reply.question_id))
         return

@@ -120,7 +120,8 @@ def reply_text(reply: Reply) -> str:
     from bot.render import format_text
 
     if reply.answer is not None:
-        return format_text(reply.answer)
+        note = f"\n{words(reply.lang).shell.no_answer}" if reply.period_gap else ""
+        return format_text(reply.answer) + note
     if reply.text is not None:
         return reply.text
     if reply.suggestions:

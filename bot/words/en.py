@@ -49,6 +49,7 @@ EN = Words(
     lang_auto_set_unsaved=(
         "I'll answer in the language of each question (I couldn't save this choice; it lasts until the bot restarts)."
     ),
+    period_handed="I've passed your question to our staff for the figure you asked about; they will reply here.",
     rephrase="Sorry, I couldn't find a question in that. Could you rephrase it? Type /topics to browse.",
     lang_set_unsaved="I'll answer in English (I couldn't save this choice; it lasts until the bot restarts).",
     did_you_mean="I'm not sure I understood. Did you mean:",
@@ -106,6 +107,10 @@ EN = Words(
         unverified="from a reprint, not yet verified by staff",
         earlier="Earlier figures",
         fallback="(No answer in English yet; here is the Chinese one.)",
+        period_found="For {years}, our sources give: {figures}.",
+        period_missing="Our sources have no figure for {years}. The nearest they give: {figures}.",
+        year="{year}",
+        years_and=" and ",
     ),
     shell=ShellWords(
         welcome="Beijing E-Town investor assistant. Ask about policies, incentives, figures, parks and companies "

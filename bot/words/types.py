@@ -42,6 +42,10 @@ class AnswerWords:
     unverified: str
     earlier: str
     fallback: str  # an answer shown in the other language
+    period_found: str  # {years}, {figures}: the figures for the years a question asks, before the answer
+    period_missing: str  # {years}, {figures}: the sources have none for them; the nearest
+    year: str  # {year}: one year as the text reads it ("2023" / "2023年")
+    years_and: str  # between years: " and " / "和"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Words:
     lang_auto_set: str
     lang_auto_set_unsaved: str
     rephrase: str  # a message with nothing to answer, when faq/smalltalk.yaml gives no reply for it
+    period_handed: str  # after the nearest figures to a year the sources do not cover: queued for staff
     lang_set_unsaved: str
     did_you_mean: str
     none_of_these: str

@@ -242,6 +242,21 @@ async def test_greetings_get_a_friendly_reply_with_the_topics_and_nothing_goes_t
     assert (counts.smalltalk, counts.unclear, counts.total) == (3, 4, 0)
 
 
+async def test_a_year_without_a_figure_gets_the_nearest_and_goes_to_staff(tg: Harness) -> None:
+    message = only_message(await tg.send(USER, "how many biotech companies were in BDA in 2024?"))
+    text = message["text"].split("\n", 1)[1]  # after the entry's title
+    assert text.startswith("Our sources have no figure for 2024. The nearest they give:")
+    assert "more than 4,200 companies (2023)" in text and "more than 5,000 companies (October 2025)" in text
+    assert text.rstrip().endswith(
+        "I've passed your question to our staff for the figure you asked about; they will reply here."
+    )
+    assert "reply_markup" not in message  # not an answer to rate
+    store = tg.services.store
+    assert store is not None
+    (item,) = await store.list_unanswered()
+    assert item.text == "how many biotech companies were in BDA in 2024?"
+
+
 async def test_did_you_mean_buttons_then_a_choice(unsure: Harness) -> None:
     message = only_message(await unsure.send(USER, "how many biotech companies"))
     assert message["text"] == "I'm not sure I understood. Did you mean:"
