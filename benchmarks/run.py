@@ -342,6 +342,33 @@ def chat() -> list[str]:
     ]
 
 
+def dialogues() -> list[str]:
+    """Follow-ups (issue 15): the later turns of the two blind dialogue sets, with the context and alone."""
+    from bot.assistant import Assistant, Knowledge
+    from bot.dialogues import evaluate_dialogues, load_dialogues
+
+    knowledge = Knowledge(PACKAGED_FAQ_DIR, MatchingConfig())
+    knowledge.load()
+    assistant = Assistant(knowledge)
+    ids = set(knowledge.kb.entries)
+    lines = [
+        "### Follow-ups: later turns of the dialogue sets, in the conversation / alone (shipped defaults)",
+        "",
+        "| set | kind | turns | right | wrong | not answered | worse than alone |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in ("dialogues.yaml", "dialogues_heldout.yaml"):
+        figures = evaluate_dialogues(assistant, load_dialogues(ROOT / "tests" / "data" / name, ids))
+        for kind in ("later", "period", "pronoun", "aspect", "new", "oos"):
+            f = figures.get(kind)
+            if f is None:
+                continue
+            worse = len(figures["worse"]) if kind == "later" else ""
+            cells = [f"{f[key]:.1%} / {f[f'alone_{key}']:.1%}" for key in ("right", "wrong", "not_answered")]
+            lines.append(f"| {name} | {kind} | {f['turns']} | {' | '.join(cells)} | {worse} |")
+    return lines
+
+
 def shipped() -> list[str]:
     start = time.perf_counter()
     kb = load_knowledge_base(PACKAGED_FAQ_DIR).kb
@@ -555,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     if "quality" in parts:
         lines += shipped()
-        lines += ["", *chat(), ""]
+        lines += ["", *chat(), "", *dialogues(), ""]
         if args.clinc.is_file():
             lines += clinc(args.clinc, args.quick)
             lines += ["", *small_knowledge_base(args.clinc, args.quick)]

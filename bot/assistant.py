@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import MatchingConfig
+from bot.conversation import FOLLOW_UP_UNKNOWN, Turn, follow_up, names_only_a_period
 from bot.knowledge.errors import KnowledgeBaseInvalid as KnowledgeBaseInvalid  # re-exported: it lived here
 from bot.knowledge.load import load_knowledge_base
 from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
@@ -141,6 +143,7 @@ class Reply:
     # ``answer`` says the sources have no figure for the year asked (the nearest instead); the question is
     # handed to staff like an unanswered one, and the reply says so after the answer (``bot.periods``).
     period_gap: bool = False
+    turn: Turn | None = None  # what the chat remembers for a follow-up (``bot.conversation``): set when answered
 
     @property
     def status(self) -> str:
@@ -181,8 +184,53 @@ class Assistant:
             if c.entry_id in kb.entries
         )
 
-    def resolve(self, question: str, lang: str | None = None) -> Reply:
-        """Match and render without logging (``etown-bot ask``)."""
+    def resolve(self, question: str, lang: str | None = None, context: Turn | None = None) -> Reply:
+        """Match and render without logging (``etown-bot ask``); ``context``: the chat's last answer.
+
+        A message not answered on its own that reads as a follow-up of ``context`` ("and in 2021?", "how many
+        hospitals are near it?") is asked again with it (``bot.conversation.follow_up``); the reply is the
+        follow-up's when that is answered. A message answered on its own never looks at the context.
+        """
+        reply = self._resolve(question, lang)
+        if context is None:
+            return reply
+        period_only = names_only_a_period(question)
+        if reply.status in ("suggested", "unanswered", "unclear") or period_only:
+            rewritten = follow_up(question, context)
+            if rewritten is not None:
+                follow_lang = lang or (reply_lang(question) if has_words(question) else context.lang)
+                other = self._resolve(rewritten, follow_lang)
+                entry_id = other.answer.entry_id if other.answer is not None else None
+                if (
+                    (other.status == "answered" or other.period_gap)
+                    and entry_id is not None
+                    # the message's own key words are the entry's: "its phone number?" is not Pfizer's answer
+                    and (period_only or self.knowledge.matcher.unknown_to(question, entry_id) <= FOLLOW_UP_UNKNOWN)
+                    # a bare period answered on its own by another entry that names it ("and in 2025?" after
+                    # H1 2024: the 2025 approvals) keeps that answer unless the last entry has the period too
+                    and not (
+                        period_only
+                        and reply.status == "answered"
+                        and (entry_id != context.entry_id or other.period_gap)
+                    )
+                ):
+                    reply = replace(other, question=question)
+        return reply
+
+    def _resolve(self, question: str, lang: str | None) -> Reply:
+        reply = self._decide(question, lang)
+        entry_id = (
+            reply.answer.entry_id
+            if reply.answer is not None and (reply.status == "answered" or reply.period_gap)
+            else None
+        )
+        if entry_id is None:
+            return reply
+        entry = self.knowledge.kb.entries.get(entry_id)
+        topic = entry.topic if entry is not None else None
+        return replace(reply, turn=Turn(entry_id, topic, question, time.time(), reply.lang))
+
+    def _decide(self, question: str, lang: str | None = None) -> Reply:
         snapshot = self.knowledge.snapshot
         head = question[: self.max_question_chars]
         match = snapshot.matcher.match(head)
@@ -237,6 +285,7 @@ class Assistant:
         deliver: Callable[[Reply], Awaitable[None]] | None = None,
         first_name: str | None = None,
         username: str | None = None,
+        context: Turn | None = None,
     ) -> Reply:
         """Resolve and log; an unanswered question is queued for staff.
 
@@ -249,7 +298,7 @@ class Assistant:
         delivered and handed to staff, then the error propagates. ``first_name`` and ``username`` are
         shown to staff in the post about a hand-off.
         """
-        reply = self.resolve(question, lang)
+        reply = self.resolve(question, lang, context)
         store = self.store
         record = None if store is None else await self._record(store, reply, question, user_id, chat_id)
         if store is None or record is None:  # answered all the same, not logged

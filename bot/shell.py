@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
+from bot.conversation import Turn
 from bot.languages import AUTO, REPLY_LANGS, reply_lang
 from bot.render import format_text
 from bot.words import words
@@ -32,6 +33,7 @@ class Shell:
         self.out = out
         self.lang = lang  # None: follow each question's language
         self.choice = _Choice()
+        self.turn: Turn | None = None  # the last answer, for follow-ups ("and in 2021?")
 
     def ui_lang(self, text: str = "") -> str:
         return self.lang or (reply_lang(text) if text else "en")
@@ -49,7 +51,9 @@ class Shell:
         if text.isdigit() and (self.choice.entries or self.choice.topics or self.choice.reply):
             await self.pick(int(text))
             return True
-        reply = await self.assistant.ask(text, user_id=None, chat_id=None, lang=self.lang)
+        reply = await self.assistant.ask(text, user_id=None, chat_id=None, lang=self.lang, context=self.turn)
+        if reply.turn is not None:
+            self.turn = reply.turn
         self.show(reply)
         return True
 
@@ -59,6 +63,8 @@ class Shell:
         if name in ("/quit", "/exit"):
             self.say(words(lang).shell.bye)
             return False
+        if name == "/start":
+            self.turn = None  # a fresh start: no follow-up of what came before
         if name in ("/help", "/start"):
             self.say(words(lang).shell.welcome)
         elif name == "/lang":

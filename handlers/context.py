@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.assistant import Assistant, Knowledge
 from bot.config import Config
+from bot.conversation import Conversations
 from bot.languages import AUTO, telegram_lang
 from bot.ratelimit import FloodGuard
 from bot.storage import Store
@@ -46,6 +47,8 @@ class Services:
     # True once every stored choice is in ``langs`` (loaded at start, kept by set_lang): a user missing
     # from it has made no choice, and no read is needed.
     langs_complete: bool = False
+    # Each chat's last answer, for follow-ups ("and in 2021?"): in memory, expires, forgotten on /start.
+    conversations: Conversations = field(default_factory=Conversations)
     # Questions already handed to staff through "None of these": a second press does not queue twice.
     handed_over: set[int] = field(default_factory=set)
     # Staff posts sent to admins' private chats, (chat id, message id): a reply to one answers the investor.

@@ -11,6 +11,7 @@ import html
 import logging
 import math
 import sqlite3
+import time
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageEntityType
@@ -18,6 +19,8 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.assistant import Reply
+from bot.conversation import Turn
+from bot.languages import content_lang
 from bot.matching.smalltalk import has_words
 from bot.render import Answer
 from handlers import callbacks, staff_outbox
@@ -134,6 +137,7 @@ async def on_question(update: Update, context: Context) -> None:
             user_id=user.id,
             chat_id=chat.id,
             lang=lang,
+            context=svc.conversations.get(chat.id),
             deliver=functools.partial(send_reply, message, svc),
             first_name=user.first_name,
             username=user.username,
@@ -141,6 +145,8 @@ async def on_question(update: Update, context: Context) -> None:
     except BaseException:
         staff_outbox.wake(context.application)
         raise
+    if reply.turn is not None:
+        svc.conversations.remember(chat.id, reply.turn)
     if reply.unanswered_id is not None:
         staff_outbox.wake(context.application)
 
@@ -154,6 +160,10 @@ async def on_answer_button(query: CallbackQuery, action: callbacks.Action, svc: 
         await query.answer(say(await svc.ui_lang(query.from_user), "expired"))
         return
     await query.answer()
+    entry = svc.knowledge.kb.entries.get(action.entry)
+    if entry is not None:  # a follow-up may ask about what the button showed
+        turn = Turn(entry.id, entry.topic, entry.headline(content_lang(action.lang)), time.time(), action.lang)
+        svc.conversations.remember(query.message.chat.id, turn)
     # In a group the answer replies to the asker's message, as the menu it came from does: that reply is
     # what makes its own buttons theirs (handlers/context.py, button_refusal).
     message = query.message

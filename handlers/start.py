@@ -16,6 +16,8 @@ async def start(update: Update, context: Context) -> None:
     if message is None:
         return
     svc = context.services
+    if update.effective_chat is not None:
+        svc.conversations.forget(update.effective_chat.id)  # a fresh start: no follow-up of what came before
     lang = await svc.ui_lang(user)
     first_name = user.first_name if user is not None else ""
     name = words(lang).start_name.format(name=first_name) if first_name else ""

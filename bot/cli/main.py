@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
     ask.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--conversation",
+        action="store_true",
+        help="stdin lines are the turns of one conversation: follow-ups ('and in 2021?') use the last answer",
+    )
 
     check = commands.add_parser("check", help="validate the knowledge base")
     check.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
@@ -133,11 +138,15 @@ def reply_text(reply: Reply) -> str:
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     from bot.assistant import Assistant
+    from bot.conversation import Turn
 
     assistant = Assistant(_knowledge(config, args.faq))
+    last: list[Turn | None] = [None]  # the conversation's last answer, with --conversation
 
     def answer(question: str) -> None:
-        reply = assistant.resolve(question)
+        reply = assistant.resolve(question, context=last[0] if args.conversation else None)
+        if reply.turn is not None:
+            last[0] = reply.turn
         if args.json:
             print(json.dumps(reply_json(reply), ensure_ascii=False), flush=True)
         else:

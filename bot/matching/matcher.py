@@ -628,6 +628,17 @@ class Matcher:
         # Best first, as extract sorts them: callers take the first word they know.
         return tuple((word, float(score) / 100.0) for word, score, _ in found)
 
+    def unknown_to(self, question: str, entry_id: str) -> float:
+        """How important the question's most important word that ``entry_id`` does not know is (0..1, the
+        ``missing`` signal): a follow-up matched together with the last question ("what is its phone
+        number?") must not be answered by an entry that knows nothing of its own key words."""
+        index = self._index_of.get(entry_id)
+        words = self.normalizer.words(self.normalizer.normalize(self._chat.strip(question[:MAX_QUERY_CHARS])))
+        if index is None or not words:
+            return 0.0
+        weights = self.word_weights(words)
+        return self._coverage(_with_grams(weights), sum(weights.values()), index)[1]
+
     def foreign_share(self, token: str) -> float:
         """How far no entry knows ``token`` (1: not even as a typo or by its Chinese bigrams), 0..1."""
         return self._unknown_to_all(token, _han_grams(token) if has_han(token) else None)

@@ -242,6 +242,19 @@ async def test_greetings_get_a_friendly_reply_with_the_topics_and_nothing_goes_t
     assert (counts.smalltalk, counts.unclear, counts.total) == (3, 4, 0)
 
 
+async def test_a_follow_up_is_asked_with_the_chats_last_answer_until_start(tg: Harness) -> None:
+    # issue 15: "and in 2021?" after an answer was unanswered or suggested
+    only_message(await tg.send(USER, "how many biotech companies in BDA?"))
+    follow = only_message(await tg.send(USER, "and in 2023?"))
+    assert follow["text"].split("\n", 1)[1].startswith("For 2023, our sources give:")
+    assert "more than 4,200 companies (2023)" in follow["text"]
+    other = only_message(await tg.send(OTHER, "and in 2023?"))  # another chat has no such context
+    assert "For 2023" not in other["text"]
+    only_message(await tg.send(USER, "/start"))
+    again = only_message(await tg.send(USER, "and in 2023?"))
+    assert "For 2023" not in again["text"]
+
+
 async def test_a_year_without_a_figure_gets_the_nearest_and_goes_to_staff(tg: Harness) -> None:
     message = only_message(await tg.send(USER, "how many biotech companies were in BDA in 2024?"))
     text = message["text"].split("\n", 1)[1]  # after the entry's title

@@ -233,6 +233,11 @@ def test_traditional_chinese_and_small_talk_with_the_real_process(api: FakeBotAP
     assert thanks["text"].startswith("不客氣！")
     unclear = hant.say("？？")
     assert "換個說法" in unclear["text"]  # no letters: the client's language, Traditional
+    # a follow-up dialogue: a pronoun, then a bare period, in the same chat
+    park = hant.say("國際醫藥創新公園是什麼？")
+    assert "國際醫藥創新公園" in park["text"]
+    near = hant.say("它附近有幾家三甲醫院？")
+    assert "三甲醫院" in near["text"] and "來源" in near["text"]
     person = hant.say("我要跟真人聯繫")
     assert "轉給北京經開區招商工作人員" in person["text"]
 
@@ -242,7 +247,7 @@ def test_traditional_chinese_and_small_talk_with_the_real_process(api: FakeBotAP
     with sqlite3.connect(bot_process.log_path.parent / "log.sqlite3") as db:
         statuses = [row[0] for row in db.execute("SELECT status FROM questions ORDER BY id")]
         queued = [row[0] for row in db.execute("SELECT text FROM unanswered")]
-    assert statuses == ["answered", "smalltalk", "smalltalk", "unclear", "answered"]
+    assert statuses == ["answered", "smalltalk", "smalltalk", "unclear", "answered", "answered", "answered"]
     assert queued == ["我要跟真人聯繫"]  # asking for a person is the one hand-off
     print("\n".join(["", "--- 繁體中文 ---", *hant.transcript]))
 

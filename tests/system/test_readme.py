@@ -134,6 +134,7 @@ def test_the_readme_commands_run_as_printed(tmp_path: Path) -> None:
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     (tmp_path / "tests").symlink_to(ROOT / "tests")
     (tmp_path / "questions.txt").write_text("how many biotech companies in BDA?\n", encoding="utf-8")
+    (tmp_path / "turns.txt").write_text("how many biotech companies in BDA?\nand in 2023?\n", encoding="utf-8")
     code, _ = readme_parts(README.read_text(encoding="utf-8"))
     runnable = [c for c in block_commands(code) if c.startswith(".venv/bin/etown-bot ") and not PLACEHOLDER.search(c)]
     assert len(runnable) >= 8

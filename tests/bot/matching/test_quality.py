@@ -178,3 +178,26 @@ def test_traditional_questions_are_answered_in_traditional_characters() -> None:
             assert [c for c in body if c.isdigit()] == [c for c in simplified.body if c.isdigit()]
     # session 10: 132 Traditional questions (out-of-scope ones among them), 103 answered, all in Traditional
     assert len(cases) >= 130 and answered >= 100
+
+
+def test_follow_ups_in_conversations() -> None:
+    # issue 15: two sets of 2-3-turn conversations written blind by helpers from entry ids and headlines.
+    # Dev (52, the rules' misses read once; first measurement later turns 78.3% right / 13.3% wrong with the
+    # context, 68.3% / 10.0% alone): later turns 76.7% right / 8.3% wrong, none worse than alone. Held out
+    # (38, measured once): 81.4% / 2.3% with the context, 74.4% / 2.3% alone, none worse.
+    from bot.assistant import Assistant, Knowledge
+    from bot.dialogues import evaluate_dialogues, load_dialogues
+
+    knowledge = Knowledge(PACKAGED_FAQ_DIR, MatchingConfig())
+    knowledge.load()
+    assistant = Assistant(knowledge)
+    ids = set(knowledge.kb.entries)
+    dev = evaluate_dialogues(assistant, load_dialogues(DATA / "dialogues.yaml", ids))
+    held_out = evaluate_dialogues(assistant, load_dialogues(DATA / "dialogues_heldout.yaml", ids))
+    for figures, right, wrong in ((dev, 0.76, 0.09), (held_out, 0.81, 0.03)):
+        later = figures["later"]
+        assert later["turns"] >= 40
+        assert later["right"] >= right and later["wrong"] <= wrong
+        assert later["right"] > later["alone_right"]  # the context helps ...
+        assert figures["worse"] == []  # ... and never makes a turn worse than asked alone
+        assert figures["new"]["right"] >= figures["new"]["alone_right"]
