@@ -313,13 +313,7 @@ class Assistant:
             logged = await self._log(store, reply, record, "asked_for_staff", **asker)
             if logged.unanswered_id is None:
                 logged = replace(logged, answer=None, text=words(reply.lang).not_logged)
-            if deliver is not None:
-                try:
-                    await deliver(logged)
-                except BaseException:
-                    await self._undelivered(store, record.id)
-                    raise
-            return logged
+            return await self._deliver_queued(store, logged, deliver)
         if deliver is not None and reply.status != "unanswered":
             logged = replace(reply, question_id=record.id)
             try:
@@ -333,11 +327,19 @@ class Assistant:
             store.queue_question(record, soon=False).add_done_callback(_report_log_failure)
             return logged
         logged = await self._log(store, reply, record, "unanswered", **asker)
+        return await self._deliver_queued(store, logged, deliver)
+
+    async def _deliver_queued(
+        self, store: Store, logged: Reply, deliver: Callable[[Reply], Awaitable[None]] | None
+    ) -> Reply:
+        """Send a reply whose question is already written (and handed to staff); one that cannot be delivered
+        is marked so, and the error propagates."""
         if deliver is not None:
             try:
                 await deliver(logged)
             except BaseException:
-                await self._undelivered(store, record.id)
+                if logged.question_id is not None:
+                    await self._undelivered(store, logged.question_id)
                 raise
         return logged
 

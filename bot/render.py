@@ -156,16 +156,7 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
     """Render ``entry`` in ``lang`` (or the other language when it has none); ``zh-Hant``: the Chinese
     answer in Traditional characters (``bot.languages``), its source titles as published."""
     if lang == TRADITIONAL:
-        chinese = render_answer(kb, entry, "zh")
-        if chinese.lang != "zh":  # no Chinese answer: the English one, said to be a fallback
-            return replace(chinese, requested_lang=TRADITIONAL)
-        return replace(
-            chinese,
-            lang=TRADITIONAL,
-            requested_lang=TRADITIONAL,
-            title=to_traditional(chinese.title),
-            body=to_traditional(chinese.body),
-        )
+        return _in_traditional(render_answer(kb, entry, "zh"))
     if entry.kind == "fact":
         return _render_fact(entry, lang)
     text_lang, body = _pick(entry.answer, lang)
@@ -223,16 +214,7 @@ def period_answer(kb: KnowledgeBase, reply: PeriodReply, lang: str) -> Answer:
     """The answer to a question about years (``bot.periods``): the figures for them, then the entry's
     answer; or, when the sources have none for them, that said plainly with the nearest figures."""
     if lang == TRADITIONAL:
-        chinese = period_answer(kb, reply, "zh")
-        if chinese.lang != "zh":
-            return replace(chinese, requested_lang=TRADITIONAL)
-        return replace(
-            chinese,
-            lang=TRADITIONAL,
-            requested_lang=TRADITIONAL,
-            title=to_traditional(chinese.title),
-            body=to_traditional(chinese.body),
-        )
+        return _in_traditional(period_answer(kb, reply, "zh"))
     entry = kb.entries[reply.entry_id]
     base = render_answer(kb, entry, lang)
     text_lang = base.lang
@@ -253,6 +235,19 @@ def period_answer(kb: KnowledgeBase, reply: PeriodReply, lang: str) -> Answer:
     else:
         body = labels.period_missing.format(years=years, figures=figures)
     return Answer(entry.id, text_lang, lang, base.title, body, _dedupe(sources))
+
+
+def _in_traditional(chinese: Answer) -> Answer:
+    """A Chinese answer for a reply in Traditional characters (an English fallback stays as it is)."""
+    if chinese.lang != "zh":  # no Chinese answer: the English one, said to be a fallback
+        return replace(chinese, requested_lang=TRADITIONAL)
+    return replace(
+        chinese,
+        lang=TRADITIONAL,
+        requested_lang=TRADITIONAL,
+        title=to_traditional(chinese.title),
+        body=to_traditional(chinese.body),
+    )
 
 
 def _render_fact(entry: Entry, lang: str) -> Answer:

@@ -236,7 +236,7 @@ def test_traditional_chinese_and_small_talk_with_the_real_process(api: FakeBotAP
     # a follow-up dialogue: a pronoun, then a bare period, in the same chat
     park = hant.say("國際醫藥創新公園是什麼？")
     assert "國際醫藥創新公園" in park["text"]
-    near = hant.say("它附近有幾家三甲醫院？")
+    near = hant.say("它周邊有多少家三甲醫院？")
     assert "三甲醫院" in near["text"] and "來源" in near["text"]
     person = hant.say("我要跟真人聯繫")
     assert "轉給北京經開區招商工作人員" in person["text"]
