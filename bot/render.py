@@ -138,6 +138,11 @@ def _source_line(source: Source, verified: bool) -> SourceLine:
     return SourceLine(source.title, source.url, source.published, verified and not source.reprint)
 
 
+def _figure_sources(figure: Figure) -> tuple[SourceLine, ...]:
+    """A figure's source lines: verified unless the figure is marked otherwise or the page is a reprint."""
+    return tuple(_source_line(source, figure.verified) for source in figure.sources)
+
+
 def _pick(texts: Mapping[str, str], lang: str) -> tuple[str, str]:
     if texts.get(lang):
         return lang, texts[lang]
@@ -158,11 +163,9 @@ def render_answer(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
     if lang == TRADITIONAL:
         return _in_traditional(render_answer(kb, entry, "zh"))
     if entry.kind == "fact":
-        return _render_fact(entry, lang)
+        return _render_fact(kb, entry, lang)
     text_lang, body = _pick(entry.answer, lang)
-    sources: list[SourceLine] = []
-    if entry.source is not None:
-        sources.append(_source_line(entry.source, True))
+    sources = [_source_line(source, True) for source in entry.sources]
 
     def figure_of(fact_id: str) -> Figure:
         fact = kb.entries[fact_id]
@@ -200,7 +203,7 @@ def _fill(template: str, figure_of: Callable[[str], Figure], lang: str, sources:
         items.sort(key=lambda item: item[0])
         pieces, last = [], 0
         for index, (start, end, text, period, figures) in enumerate(items):
-            sources.extend(_source_line(f.source, f.verified) for f in figures)
+            sources.extend(line for f in figures for line in _figure_sources(f))
             following = items[index + 1][3] if index + 1 < len(items) else None
             pieces.append(sentence[last:start])
             pieces.append(text if following == period else _with_period(text, period, lang))
@@ -227,7 +230,7 @@ def period_answer(kb: KnowledgeBase, reply: PeriodReply, lang: str) -> Answer:
         for d in listed
     )
     years = labels.years_and.join(labels.year.format(year=year) for year in reply.years)
-    sources = [_source_line(d.figure.source, d.figure.verified) for d in listed]
+    sources = [line for d in listed for line in _figure_sources(d.figure)]
     if reply.found:
         lead = labels.period_found.format(years=years, figures=figures)
         body = f"{lead}{'' if text_lang == 'zh' else ' '}{base.body}"
@@ -250,27 +253,34 @@ def _in_traditional(chinese: Answer) -> Answer:
     )
 
 
-def _render_fact(entry: Entry, lang: str) -> Answer:
+def _render_fact(kb: KnowledgeBase, entry: Entry, lang: str) -> Answer:
     figure = entry.figure
     assert figure is not None
     text_lang, metric = _pick(entry.metric, lang)
     labels = words(text_lang).answer
-    colon = "：" if text_lang == "zh" else ": "
+    colon, stop = ("：", "。") if text_lang == "zh" else (": ", ".")
     parts = [
         f"{metric}（{_period(figure, text_lang)}）" if text_lang == "zh" else f"{metric} ({_period(figure, text_lang)})"
     ]
-    parts[0] += f"{colon}{figure_text(figure, text_lang)}{'。' if text_lang == 'zh' else '.'}"
+    parts[0] += f"{colon}{figure_text(figure, text_lang)}{stop}"
     if entry.note:
         note = entry.note.get(text_lang) or next(iter(entry.note.values()))
         parts.append(note)
-    sources = [_source_line(figure.source, figure.verified)]
+    sources = list(_figure_sources(figure))
     if entry.history:
         older = []
         for item in entry.history:
             older.append(_with_period(figure_text(item, text_lang), _period(item, text_lang), text_lang))
-            sources.append(_source_line(item.source, item.verified))
+            sources.extend(_figure_sources(item))
         separator = "；" if text_lang == "zh" else "; "
-        parts.append(f"{labels.earlier}{colon}{separator.join(older)}{'。' if text_lang == 'zh' else '.'}")
+        parts.append(f"{labels.earlier}{colon}{separator.join(older)}{stop}")
+    newer = kb.entries.get(entry.superseded_by or "")
+    if newer is not None and newer.figure is not None:
+        # An older figure kept on purpose (a 2021 count) is never given as if it were the current one.
+        latest = _with_period(figure_text(newer.figure, text_lang), _period(newer.figure, text_lang), text_lang)
+        dash = "——" if text_lang == "zh" else " — "
+        parts.append(f"{labels.newest}{dash}{_pick(newer.metric, text_lang)[1]}{colon}{latest}{stop}")
+        sources.extend(_figure_sources(newer.figure))
     joiner = "" if text_lang == "zh" else " "
     return Answer(entry.id, text_lang, lang, entry.headline(text_lang), joiner.join(parts), _dedupe(sources))
 

@@ -16,7 +16,7 @@ from tests.botapi_server import DEFAULT_TOKEN, FakeBotAPI
 
 DATA = Path(__file__).parent / "data"
 MINI_KB = DATA / "mini_kb"
-TODAY = dt.date(2026, 11, 25)
+TODAY = dt.date(2026, 12, 3)
 
 
 @pytest.fixture

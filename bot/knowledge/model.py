@@ -115,6 +115,11 @@ class Figure:
     period: Mapping[str, str]
     source: Source
     verified: bool
+    also: tuple[Source, ...] = ()  # further sources giving the same figure (``source: [s6, s7]``)
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return (self.source, *self.also)
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ class Entry:
     line: int
     answer: Mapping[str, str] = field(default_factory=dict)
     source: Source | None = None
+    also: tuple[Source, ...] = ()  # further sources confirming the answer (``source: [s20, s22]``)
     related: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     metric: Mapping[str, str] = field(default_factory=dict)
@@ -136,7 +142,13 @@ class Entry:
     note: Mapping[str, str] = field(default_factory=dict)
     history: tuple[Figure, ...] = ()
     reviewed: dt.date | None = None
+    superseded_by: str | None = None  # a fact with a newer figure for the same metric
     hand_off: bool = False  # answering it also passes the question to staff ("I want to talk to a person")
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every source the entry itself cites, the first one first."""
+        return () if self.source is None else (self.source, *self.also)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -59,6 +59,7 @@ FACT_KEYS = (
     "source",
     "verified",
     "reviewed",
+    "superseded_by",
     "history",
     "questions",
     "related",
@@ -428,6 +429,7 @@ def entry(check: Checker, file: str, data: LineDict) -> Draft | None:
             if common["reviewed"] is None or len(date_text(reviewed)) != 10:
                 check.error(file, line_of(data, "reviewed"), entry_id, "malformed date in 'reviewed' (YYYY-MM-DD)")
                 common["reviewed"] = None
+        common["superseded_by"] = check.text(file, data, "superseded_by", entry_id, required=False)
     if entry_id is None:
         return None
     return Draft(Entry(**common), data, data.get("source"), placeholders, phrasings)

@@ -90,26 +90,44 @@ class Validation:
         self.check.error(file, line, entry_id, "'source' must be a source id or {title, url, published}")
         return None
 
+    def resolve_sources(self, file: str, line: int, entry_id: str, ref: Any) -> tuple[Source, ...] | None:
+        """``source: s6``, an inline source, or a list of them (``[s6, s7]``: every source that gives the
+        statement, the first one first); None when any of them is wrong (reported)."""
+        refs = list(ref) if isinstance(ref, list) else [ref]
+        if not refs:
+            self.check.error(file, line, entry_id, "'source' is an empty list")
+            return None
+        found = [self.resolve_source(file, line, entry_id, item) for item in refs]
+        if any(source is None for source in found):
+            return None
+        resolved = tuple(source for source in found if source is not None)
+        if len({source.url for source in resolved}) < len(resolved):
+            self.check.error(file, line, entry_id, "the same source is listed twice under 'source'")
+        return resolved
+
     def figure(self, file: str, data: LineDict, entry_id: str, default_unit: Unit | None) -> Figure | None:
         check = self.check
         value = schema.value(check, file, data, entry_id)
         qualifier = schema.qualifier(check, file, data, entry_id)
         unit = schema.unit(check, file, data, entry_id) if "unit" in data else default_unit
         period = check.localized(file, data, "period", entry_id, required=True)
-        source = (
-            self.resolve_source(file, line_of(data, "source"), entry_id, data["source"]) if "source" in data else None
+        found = (
+            self.resolve_sources(file, line_of(data, "source"), entry_id, data["source"]) if "source" in data else None
         )
         verified = check.flag(file, data, "verified", entry_id, default=True)
-        if source is not None and source.reprint and verified:
+        # A figure is verified when one of its sources is an original page; from reprints only, it is not.
+        if found and verified and all(source.reprint for source in found):
+            names = ", ".join(f"'{source.id or source.title}'" for source in found)
             check.error(
                 file,
                 line_of(data, "source"),
                 entry_id,
-                f"source '{source.id or source.title}' is a reprint: mark the figure 'verified: false'",
+                f"source {names} {'is a reprint' if len(found) == 1 else 'are reprints'}: mark the figure"
+                " 'verified: false'",
             )
-        if value is None or unit is None or not period or source is None:
+        if value is None or unit is None or not period or not found:
             return None
-        return Figure(value, qualifier, unit, period, source, verified)
+        return Figure(value, qualifier, unit, period, found[0], verified, found[1:])
 
     def history(self, file: str, data: LineDict, entry_id: str, figure: Figure | None) -> tuple[Figure, ...]:
         raw = data.get("history")
@@ -140,12 +158,19 @@ class Validation:
             entry, data, file = draft.entry, draft.data, draft.entry.file
             updates: dict[str, Any] = {}
             if entry.kind == "faq" and draft.source_ref is not None:
-                updates["source"] = self.resolve_source(file, line_of(data, "source"), entry_id, draft.source_ref)
+                found = self.resolve_sources(file, line_of(data, "source"), entry_id, draft.source_ref)
+                updates["source"], updates["also"] = (found[0], found[1:]) if found else (None, ())
             if entry.kind == "fact":
                 figure = self.figure(file, data, entry_id, None)
                 updates["figure"] = figure
-                updates["source"] = figure.source if figure else None
+                updates["source"], updates["also"] = (figure.source, figure.also) if figure else (None, ())
                 updates["history"] = self.history(file, data, entry_id, figure)
+                newer = entry.superseded_by
+                if newer is not None and (newer not in self.drafts or self.drafts[newer].entry.kind != "fact"):
+                    where = line_of(data, "superseded_by")
+                    self.check.error(file, where, entry_id, f"superseded_by '{newer}' is not the id of a fact")
+                elif newer == entry_id:
+                    self.check.error(file, line_of(data, "superseded_by"), entry_id, "a fact cannot supersede itself")
             if entry.topic is not None and self.topics and entry.topic not in topic_ids:
                 self.check.error(
                     file, line_of(data, "topic"), entry_id, f"unknown topic '{entry.topic}' (not in topics.yaml)"
@@ -214,12 +239,25 @@ class Validation:
                         f"only {len(texts)} {lang} phrasing(s); 3 or more help the bot recognise the question",
                     )
             figure = entry.figure
-            stale = figure is not None and figure.source.published_date < cutoff
-            if figure is not None and stale and (entry.reviewed is None or entry.reviewed < cutoff):
+            if figure is None:
+                continue
+            newest = max(figure.sources, key=lambda source: source.published_date)
+            if entry.reviewed is not None and entry.reviewed > self.today:
+                self.check.error(entry.file, line_of(data, "reviewed"), entry.id, "'reviewed' is a date in the future")
+            elif entry.reviewed is not None and entry.reviewed < newest.published_date:
+                self.check.error(
+                    entry.file,
+                    line_of(data, "reviewed"),
+                    entry.id,
+                    f"'reviewed' is before the source was published ({newest.published})",
+                )
+            # A fact that names its newer figure (superseded_by) is kept as history on purpose.
+            stale = newest.published_date < cutoff and entry.superseded_by is None
+            if stale and (entry.reviewed is None or entry.reviewed < cutoff):
                 self.check.warn(
                     entry.file,
                     line_of(data, "source"),
                     entry.id,
-                    f"figure from a source published {figure.source.published}, over three years ago: look for a "
+                    f"figure from a source published {newest.published}, over three years ago: look for a "
                     "newer figure, or set 'reviewed: YYYY-MM-DD' once confirmed",
                 )

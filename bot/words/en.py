@@ -106,6 +106,7 @@ EN = Words(
         published="published",
         unverified="from a reprint, not yet verified by staff",
         earlier="Earlier figures",
+        newest="The newest figure",
         fallback="(No answer in English yet; here is the Chinese one.)",
         period_found="For {years}, our sources give: {figures}.",
         period_missing="Our sources have no figure for {years}. The nearest they give: {figures}.",

@@ -41,6 +41,7 @@ class AnswerWords:
     published: str
     unverified: str
     earlier: str
+    newest: str  # before the newer figure of a fact kept as history (``superseded_by``)
     fallback: str  # an answer shown in the other language
     period_found: str  # {years}, {figures}: the figures for the years a question asks, before the answer
     period_missing: str  # {years}, {figures}: the sources have none for them; the nearest

@@ -95,6 +95,7 @@ ZH = Words(
         published="发布于",
         unverified="转载来源，工作人员尚未核实",
         earlier="此前数据",
+        newest="最新数据",
         fallback="（暂无中文答案，以下为英文答案。）",
         period_found="{years}的数据：{figures}。",
         period_missing="我们的资料中没有{years}的数据。最接近的数据：{figures}。",

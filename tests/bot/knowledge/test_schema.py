@@ -74,8 +74,8 @@ def test_unknown_keys_at_each_level(kb_copy: Path) -> None:
 """,
     )
     allowed_fact = (
-        "history, id, keywords, metric, note, period, qualifier, questions, related, reviewed, source, topic, unit, "
-        "value, verified"
+        "history, id, keywords, metric, note, period, qualifier, questions, related, reviewed, source, superseded_by, "
+        "topic, unit, value, verified"
     )
     assert errors_of(kb_copy, "keys.yaml") == [
         f"faq/keys.yaml:8: unknown-keys: unknown key 'colour' (allowed: {allowed_fact})",

@@ -116,3 +116,88 @@ def test_warnings_for_thin_entries_and_old_facts(kb_copy: Path) -> None:
     # The same fact was not stale a year earlier.
     earlier = load_knowledge_base(kb_copy, today=dt.date(2025, 1, 1))
     assert not any("old-figure" in str(w) for w in earlier.warnings)
+
+
+def test_a_source_list_cites_every_page_and_a_fact_from_an_original_page_is_verified(kb_copy: Path) -> None:
+    add(
+        kb_copy,
+        "sources-list.yaml",
+        """\
+- id: two-pages
+  metric: {en: Something, zh: 某事}
+  value: 3
+  unit: count
+  period: "2025"
+  note: {en: n, zh: n}
+  source: [s6, s9]
+- id: reprints-only
+  metric: {en: Other, zh: 其他}
+  value: 4
+  unit: count
+  period: "2025"
+  note: {en: n, zh: n}
+  source: [s9]
+- id: twice
+  metric: {en: Third, zh: 第三}
+  value: 5
+  unit: count
+  period: "2025"
+  note: {en: n, zh: n}
+  source: [s6, s6]
+- id: empty-list
+  questions: {en: [a question about an empty source list]}
+  answer: {en: x}
+  source: []
+""",
+    )
+    lines = issues_of(kb_copy)
+    assert not any("two-pages" in line for line in lines), lines
+    assert any("reprints-only: source 's9' is a reprint: mark the figure 'verified: false'" in line for line in lines)
+    assert any("twice: the same source is listed twice under 'source'" in line for line in lines)
+    assert any("empty-list: 'source' is an empty list" in line for line in lines)
+
+
+def test_superseded_by_names_a_fact_and_silences_the_old_figure_warning(kb_copy: Path) -> None:
+    old = """\
+- id: old-count
+  metric: {en: Old count, zh: 旧数}
+  value: 1
+  unit: count
+  period: "2021"
+  note: {en: n, zh: n}
+  source: s0
+  superseded_by: NEWER
+"""
+    add(kb_copy, "old.yaml", old.replace("NEWER", "nowhere"))
+    assert any("old-count: superseded_by 'nowhere' is not the id of a fact" in line for line in issues_of(kb_copy))
+    add(kb_copy, "old.yaml", old.replace("NEWER", "old-count"))
+    assert any("old-count: a fact cannot supersede itself" in line for line in issues_of(kb_copy))
+    newer = "\n".join(
+        line.replace("old-count", "new-count").replace("s0", "s6").replace('"2021"', '"2025"')
+        for line in old.splitlines()
+        if "superseded_by" not in line
+    )
+    add(kb_copy, "old.yaml", old.replace("NEWER", "new-count") + newer + "\n")
+    result = load_knowledge_base(kb_copy, today=TODAY)
+    assert result.kb is not None and result.kb.entries["old-count"].superseded_by == "new-count"
+    assert not any("old-count" in str(issue) for issue in result.issues)
+
+
+def test_a_review_stamp_cannot_be_in_the_future_or_before_the_source(kb_copy: Path) -> None:
+    fact = """\
+- id: stamped
+  metric: {en: Stamped, zh: 盖章}
+  value: 1
+  unit: count
+  period: "2023"
+  note: {en: n, zh: n}
+  source: s0
+  reviewed: DATE
+"""
+    add(kb_copy, "stamped.yaml", fact.replace("DATE", (TODAY + dt.timedelta(days=1)).isoformat()))
+    assert any("stamped: 'reviewed' is a date in the future" in line for line in issues_of(kb_copy))
+    add(kb_copy, "stamped.yaml", fact.replace("DATE", "2023-01-01"))
+    before = "stamped: 'reviewed' is before the source was published (2023-09-13)"
+    assert any(before in line for line in issues_of(kb_copy))
+    add(kb_copy, "stamped.yaml", fact.replace("DATE", TODAY.isoformat()))
+    assert not any("stamped" in line for line in issues_of(kb_copy))
