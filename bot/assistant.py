@@ -20,7 +20,7 @@ from bot.config import MatchingConfig
 from bot.conversation import FOLLOW_UP_UNKNOWN, Turn, follow_up, names_only_a_period
 from bot.knowledge.errors import KnowledgeBaseInvalid as KnowledgeBaseInvalid  # re-exported: it lived here
 from bot.knowledge.load import load_knowledge_base
-from bot.knowledge.model import Entry, KnowledgeBase, LoadResult
+from bot.knowledge.model import Entry, Issue, KnowledgeBase, LoadResult
 from bot.knowledge.synonyms import load_normalizer as load_normalizer  # re-exported: it lived here
 from bot.languages import localized, reply_lang
 from bot.matching.smalltalk import has_words
@@ -65,6 +65,7 @@ class Knowledge:
         self.settings = settings
         self.cache_dir = cache_dir
         self._snapshot: Snapshot | None = None
+        self.warnings: tuple[Issue, ...] = ()  # of the live version: a reload reports only new ones
 
     @property
     def snapshot(self) -> Snapshot:
@@ -85,12 +86,13 @@ class Knowledge:
         result = load_knowledge_base(self.directory)
         if result.kb is None:
             if self._snapshot is None:
-                raise KnowledgeBaseInvalid(result)
+                raise KnowledgeBaseInvalid(result, self.directory)
             log.warning("knowledge base reload refused: %d error(s); keeping the last good version", len(result.errors))
             return result
         self._snapshot = Snapshot(
             result.kb, _matcher_class().from_knowledge_base(result.kb, self.settings, cache_dir=self.cache_dir)
         )
+        self.warnings = tuple(result.warnings)
         return result
 
 

@@ -13,7 +13,7 @@ import functools
 import html
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.assistant import Knowledge
-from bot.knowledge.model import KnowledgeBase, LoadResult
+from bot.knowledge.model import Issue, KnowledgeBase, LoadResult
 from bot.staff.chart import render_chart
 from bot.staff.export import export_csv_bytes, parse_day
 from bot.staff.stats import collect_stats, format_stats
@@ -148,8 +148,9 @@ async def export_command(update: Update, context: Context, svc: Services) -> Non
 # --- reloading the knowledge base
 
 
-def describe_reload(old: KnowledgeBase | None, result: LoadResult) -> str:
-    """What a reload did, for admins: the changes, or the file:line errors that kept the old version."""
+def describe_reload(old: KnowledgeBase | None, result: LoadResult, standing: Sequence[Issue] = ()) -> str:
+    """What a reload did, for admins: the changes and the warnings that are new (``standing``: those of the
+    version it replaces, not repeated), or the file:line errors that kept the old version."""
     if result.kb is None:
         lines = [STAFF.reload_refused.format(count=len(result.errors))]
         lines += [str(issue) for issue in result.errors[:MAX_ERRORS_SHOWN]]
@@ -162,14 +163,19 @@ def describe_reload(old: KnowledgeBase | None, result: LoadResult) -> str:
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
     changed = sorted(i for i in set(before) & set(after) if before[i] != after[i])
-    lines = [STAFF.reloaded.format(entries=len(new.entries), warnings=len(result.warnings))]
+    # A warning is the same one when its file, entry and message are: an edit above it moves its line.
+    known = {(issue.file, issue.entry_id, issue.message) for issue in standing}
+    fresh = [issue for issue in result.warnings if (issue.file, issue.entry_id, issue.message) not in known]
+    lines = [STAFF.reloaded.format(entries=len(new.entries), warnings=len(fresh))]
     for label, ids in (("added", added), ("removed", removed), ("changed", changed)):
         if ids:
             shown = ", ".join(ids[:15]) + (f" (+{len(ids) - 15})" if len(ids) > 15 else "")
             lines.append(f"{label}: {shown}")
     if not (added or removed or changed):
         lines.append(STAFF.reload_unchanged)
-    lines += [str(issue) for issue in result.warnings[:5]]
+    lines += [str(issue) for issue in fresh[:5]]
+    if len(result.warnings) > len(fresh):
+        lines.append(STAFF.reload_standing.format(count=len(result.warnings) - len(fresh)))
     return "\n".join(lines)
 
 
@@ -183,10 +189,10 @@ def _reload(knowledge: Knowledge) -> tuple[FaqSignature, str]:
     bug, not a file:line error) is logged and reported; the last good version stays live."""
     # Taken before reading: an edit made while the load runs changes it again, so the watcher sees it.
     signature = faq_signature(knowledge.directory)
-    old = knowledge.kb
+    old, standing = knowledge.kb, knowledge.warnings
     try:
         result = knowledge.load()
-        return signature, describe_reload(old, result)
+        return signature, describe_reload(old, result, standing)
     except Exception as exc:  # whatever broke, investors keep the last good version
         log.exception("faq/ reload failed; still answering from the last good version")
         reason = button_text(f"{type(exc).__name__}: {exc}", 300)

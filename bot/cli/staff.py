@@ -142,7 +142,7 @@ def dispatch(config: Config, args: argparse.Namespace) -> int:
     except KnowledgeBaseInvalid as exc:
         for issue in exc.result.errors:
             print(issue, file=sys.stderr)
-        _err(STAFF.cli.kb_invalid.format(problem=exc))
+        _err(STAFF.cli.kb_invalid.format(problem=exc, command=exc.check_command))
         return EXIT_PROBLEMS
 
 

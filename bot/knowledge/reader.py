@@ -264,8 +264,34 @@ def _character_at(text: str, line: int, column: int) -> str | None:
     return lines[line][column] if line < len(lines) and column < len(lines[line]) else None
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
-    """The line and a staff-readable message for a syntax error, the same with either parser."""
+# PyYAML's words for the mistakes staff make by hand, in plain words (the same with the C and Python parsers).
+_PLAIN_YAML = (
+    (
+        "mapping values are not allowed",
+        'a colon followed by a space inside unquoted text ("Note: ..."): put the '
+        "text in quotes, or write '>' after the key and the text on the next lines",
+    ),
+    ("did not find expected ',' or ']'", "a list in [ ] is not closed with ']', or one of its items needs quotes"),
+    ("did not find expected ',' or '}'", "a mapping in { } is not closed with '}', or one of its texts needs quotes"),
+    ("found unexpected end of stream", "a quote is opened and never closed"),
+    ("found unknown escape character", "a backslash inside double quotes: use single quotes, or write \\\\"),
+    (
+        "could not find expected ':'",
+        "a line has no 'key:' where one is expected, or unquoted text runs over "
+        "several lines: put it in quotes or after '>'",
+    ),
+    ("did not find expected key", "this line is not indented like the lines above it (or its '- ' is missing)"),
+    ("did not find expected '-' indicator", "this line is not indented like the list items above it"),
+    ("expected <block end>", "this line is not indented like the lines above it"),
+    ("found duplicate anchor", "'&' starts an anchor: put the text in quotes"),
+    ("found undefined alias", "'*' starts an alias: put the text in quotes"),
+)
+_ENTRY_ID_RE = re.compile(r"^\s*-\s+id:\s*[\"']?([^\s\"'#]+)")
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str | None, str]:
+    """The line, the entry it is in (the last ``- id:`` above it) and a staff-readable message for a syntax
+    error, the same with either parser."""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else 1
     problem = exc.problem or exc.context or "invalid YAML"
@@ -282,7 +308,16 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
             problem = "a tab is used for indentation: indent with spaces"
         elif char is not None:
             problem = f"found character {char!r} that cannot start any token (put the text in quotes)"
-    return line, f"YAML error: {problem}"
+    else:
+        problem = next((plain for words, plain in _PLAIN_YAML if words in problem), problem)
+    entry_id = None
+    for row in _LINE_BREAK_RE.split(text, maxsplit=line)[:line]:
+        found = _ENTRY_ID_RE.match(row)
+        if found:
+            entry_id = found[1]
+    # Nesting is found wherever a parser gives up (column 35 or 1003 for the same file): no column then.
+    where = f" (column {mark.column + 1})" if mark is not None and "nested deeper" not in problem else ""
+    return line, entry_id, f"YAML syntax error{where}: {problem}"
 
 
 def read_yaml(path: Path, name: str) -> tuple[Any, list[Issue]]:
@@ -320,8 +355,8 @@ def read_yaml(path: Path, name: str) -> tuple[Any, list[Issue]]:
     try:
         return loader.get_single_data(), []
     except yaml.MarkedYAMLError as exc:
-        line, message = _yaml_problem(exc, text)
-        return None, [Issue(name, line, None, message)]
+        line, entry_id, message = _yaml_problem(exc, text)
+        return None, [Issue(name, line, entry_id, message)]
     except yaml.YAMLError as exc:
         return None, [Issue(name, 1, None, f"YAML error: {exc}")]
     except RecursionError:

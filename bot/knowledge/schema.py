@@ -88,6 +88,15 @@ def valid_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
 
 
+def _mapping_not_text(key: str, value: dict[Any, Any]) -> str:
+    """The message for text that YAML read as a mapping: an unquoted "Note: ..." is ``{Note: ...}``."""
+    first = next(iter(value), "")
+    return (
+        f"'{key}' is a mapping ('{first}: ...'), not a text: a colon followed by a space inside unquoted text "
+        "starts a mapping; put the text in quotes, or write '>' after the key and the text on the next lines"
+    )
+
+
 class Checker:
     """Collects issues while turning raw YAML data into field values."""
 
@@ -105,6 +114,9 @@ class Checker:
         if value is None:
             if required:
                 self.error(file, data.line, entry_id, f"missing field '{key}'")
+            return None
+        if isinstance(value, dict):
+            self.error(file, line_of(data, key), entry_id, _mapping_not_text(key, value))
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.error(file, line_of(data, key), entry_id, f"'{key}' must be a text")
@@ -137,6 +149,8 @@ class Checker:
         for lang, text in value.items():
             if lang not in LANGS:
                 self.error(file, line, entry_id, f"'{key}' has unknown language '{lang}' (use en, zh)")
+            elif isinstance(text, dict):
+                self.error(file, line_of(value, lang), entry_id, _mapping_not_text(f"{key}.{lang}", text))
             elif not isinstance(text, str | int | float) or isinstance(text, bool) or not str(text).strip():
                 self.error(file, line, entry_id, f"'{key}.{lang}' is empty")
             else:

@@ -62,7 +62,7 @@ def valid_synonyms(directory: Path, cache_dir: Path | None = None) -> _Groups:
         return cached
     result = load_knowledge_base(directory)
     if result.kb is None:
-        raise KnowledgeBaseInvalid(result)
+        raise KnowledgeBaseInvalid(result, directory)
     # Cached only if no file changed while it loaded: the digest must describe what was validated.
     if path is not None and _digest(directory) == digest:
         _write(path, result.kb.synonyms)

@@ -99,7 +99,8 @@ STAFF = StaffWords(
     days_reversed="the start date {first} is after the end date {last}",
     reload_refused="❌ Reload refused: {count} error(s). Still answering from the last good version.",
     reload_more_errors="... and {count} more (run etown-bot check)",
-    reloaded="✅ Knowledge base reloaded: {entries} entries, {warnings} warning(s).",
+    reloaded="✅ Knowledge base reloaded: {entries} entries, {warnings} new warning(s).",
+    reload_standing="({count} earlier warning(s) not repeated: etown-bot check lists them all.)",
     reload_unchanged="No entry changed.",
     reload_failed=(
         "❌ Reload failed ({reason}). Still answering from the last good version; "
@@ -144,7 +145,7 @@ STAFF = StaffWords(
         show_undelivered="Last reply not delivered ({time}): {error}",
         no_nearest="{problem}; nearest entries not shown",
         no_synonyms="{problem}; grouping without its synonyms",
-        kb_invalid="{problem}; run 'etown-bot check' for details",
+        kb_invalid="{problem}; run '{command}' for details",
         check_failed="{errors} error(s), {warnings} warning(s) in {directory}",
         check_ok=(
             "{directory}: OK: {entries} entries ({facts} facts), {sources} sources, "

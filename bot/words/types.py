@@ -276,6 +276,7 @@ class StaffWords:
     reload_more_errors: str
     reloaded: str
     reload_unchanged: str
+    reload_standing: str
     reload_failed: str
     faq_changed: str
     # the command line's note in the staff chat

@@ -144,3 +144,40 @@ async def test_an_edit_during_a_load_is_seen_by_the_next_watch(tmp_path: Path, m
         await admin.watch_faq(context)
         assert [c for c in tg.api.calls[mark:] if c.method == "sendMessage"]
         assert tg.services.faq_signature == admin.faq_signature(faq)
+
+
+def test_a_reload_reports_only_new_warnings(tmp_path: Path) -> None:
+    # issue 17: each live reload repeated every standing warning in the staff chat
+    faq = tmp_path / "faq"
+    shutil.copytree(MINI_KB, faq)
+    thin = "- id: thin-{n}\n  questions: {{en: [only one phrasing {n}]}}\n  answer: {{en: x}}\n"
+    (faq / "thin.yaml").write_text(thin.format(n=1), encoding="utf-8")
+    first = load_knowledge_base(faq)
+    assert first.kb is not None and any("thin-1" in str(w) for w in first.warnings)
+    (faq / "thin.yaml").write_text("\n\n" + thin.format(n=1) + thin.format(n=2), encoding="utf-8")
+    second = load_knowledge_base(faq)
+    report = admin.describe_reload(first.kb, second, first.warnings)
+    assert "thin-2" in report and "thin-1" not in report  # moved two lines down: still the same warning
+    standing = len(second.warnings) - sum("thin-2" in str(w) for w in second.warnings)
+    assert f"({standing} earlier warning(s) not repeated" in report
+    assert "1 new warning(s)" in report
+
+
+def test_scheduler_lines_are_kept_for_debug() -> None:
+    # issue 17: APScheduler's two INFO lines per job run (the faq/ watcher every 5 s) are DEBUG-only
+    from bot.cli.main import quiet_scheduler
+
+    root, scheduler = logging.getLogger(), logging.getLogger("apscheduler")
+    saved = root.level, scheduler.level
+    try:
+        root.setLevel(logging.INFO)
+        scheduler.setLevel(logging.NOTSET)
+        quiet_scheduler()
+        assert not scheduler.isEnabledFor(logging.INFO) and scheduler.isEnabledFor(logging.WARNING)
+        root.setLevel(logging.DEBUG)
+        scheduler.setLevel(logging.NOTSET)
+        quiet_scheduler()
+        assert scheduler.isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(saved[0])
+        scheduler.setLevel(saved[1])

@@ -117,7 +117,7 @@ def test_ask_with_broken_kb_fails_cleanly(capsys: pytest.CaptureFixture[str], kb
     (kb_copy / "bad.yaml").write_text("- id: [unclosed\n")
     code, _, err = run(capsys, "ask", "--faq", str(kb_copy), "hello")
     assert code == 1
-    assert "YAML error" in err and "Traceback" not in err
+    assert "YAML syntax error" in err and "Traceback" not in err
 
 
 def test_eval_json_and_tune(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from bot.knowledge.load import load_knowledge_base
@@ -66,9 +67,9 @@ def test_every_problem_reported_at_once_with_file_line_and_id(kb_copy: Path) -> 
     ]
     for prefix in expected:
         assert any(line.startswith(prefix) for line in found), (prefix, found)
-    # Files load in name order, so the question is reported where it appears second.
+    # broken.yaml was saved last, so the repeat is reported there (issue 17), though it sorts first.
     assert any(
-        line.startswith("faq/entries.yaml:") and "policy-list: the same question is in entry 'dup-question'" in line
+        line.startswith("faq/broken.yaml:") and "dup-question: the same question is in entry 'policy-list'" in line
         for line in found
     ), found
     assert load_knowledge_base(kb_copy, today=TODAY).kb is None
@@ -201,3 +202,53 @@ def test_a_review_stamp_cannot_be_in_the_future_or_before_the_source(kb_copy: Pa
     assert any(before in line for line in issues_of(kb_copy))
     add(kb_copy, "stamped.yaml", fact.replace("DATE", TODAY.isoformat()))
     assert not any("stamped" in line for line in issues_of(kb_copy))
+
+
+def test_text_read_as_a_mapping_is_named_as_such(kb_copy: Path) -> None:
+    # issue 17: an unquoted "Note: ..." on the line after 'en:' is YAML for a mapping, not an empty answer
+    add(kb_copy, "note.yaml", "- id: noted\n  questions: {en: [a noted question]}\n  answer:\n    en:\n      Note: x\n")
+    lines = issues_of(kb_copy)
+    assert any("noted: 'answer.en' is a mapping ('Note: ...'), not a text" in line for line in lines), lines
+    assert not any("empty" in line for line in lines if "noted" in line)
+
+
+def test_a_publication_date_in_the_future_is_an_error(kb_copy: Path) -> None:
+    future = (TODAY + dt.timedelta(days=40)).isoformat()
+    add(
+        kb_copy,
+        "future.yaml",
+        f"""\
+- id: from-the-future
+  questions: {{en: [a question about a future page]}}
+  answer: {{en: x}}
+  source: {{title: A page, url: "http://example.com/page", published: {future}}}
+""",
+    )
+    assert f"faq/future.yaml:4: from-the-future: publication date {future} is in the future" in issues_of(kb_copy)
+
+
+def test_a_file_that_cannot_be_read_is_reported_once_not_through_every_reference(kb_copy: Path) -> None:
+    add(
+        kb_copy,
+        "refers.yaml",
+        "- id: refers\n  questions: {en: [a question that refers]}\n  answer: {en: x}\n  related: [lost-entry]\n",
+    )
+    add(kb_copy, "lost.yaml", "- id: lost-entry\n  questions: {en: [a, b\n  answer: x\n")
+    lines = [line for line in issues_of(kb_copy) if "warning" not in line]
+    assert [line for line in lines if "lost" in line or "refers" in line] == [
+        "faq/lost.yaml:3: lost-entry: YAML syntax error (column 9): a list in [ ] is not closed with ']', or one of"
+        " its items needs quotes"
+    ]
+
+
+def test_a_repeated_question_is_reported_in_the_file_saved_last(kb_copy: Path) -> None:
+    # issue 17: the new file sorts before the old one, the repeat is still reported where it was added
+    for path in kb_copy.iterdir():
+        os.utime(path, (1_000_000, 1_000_000))
+    add(
+        kb_copy,
+        "a-new.yaml",
+        '- id: newly-added\n  questions: {en: ["What is in the support policy list?"]}\n  answer: {en: x}\n',
+    )
+    lines = [line for line in issues_of(kb_copy) if "the same question" in line]
+    assert len(lines) == 1 and lines[0].startswith("faq/a-new.yaml:2: newly-added:"), lines
