@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from bot.assistant import Assistant, Reply
 from bot.conversation import Turn
 from bot.languages import AUTO, REPLY_LANGS, reply_lang
 from bot.render import format_text
+from bot.storage import CONSOLE_CHAT_ID
 from bot.words import words
+
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Shell:
         self.lang = lang  # None: follow each question's language
         self.choice = _Choice()
         self.turn: Turn | None = None  # the last answer, for follow-ups ("and in 2021?")
+        self.last: Reply | None = None  # the last question's reply, for /why
 
     def ui_lang(self, text: str = "") -> str:
         return self.lang or (reply_lang(text) if text else "en")
@@ -48,12 +55,18 @@ class Shell:
             return True
         if text.startswith("/"):
             return await self.command(text)
-        if text.isdigit() and (self.choice.entries or self.choice.topics or self.choice.reply):
-            await self.pick(int(text))
-            return True
-        reply = await self.assistant.ask(text, user_id=None, chat_id=None, lang=self.lang, context=self.turn)
+        choice = self.choice
+        if text.isdigit() and (choice.entries or choice.topics or choice.reply):
+            number = int(text)
+            count = len(choice.topics) or len(choice.entries)
+            # A year ("2021") is a follow-up question, not a choice.
+            if 0 < number <= count or (number == 0 and choice.reply is not None) or not _YEAR.fullmatch(text):
+                await self.pick(number)
+                return True
+        reply = await self.assistant.ask(text, user_id=None, chat_id=CONSOLE_CHAT_ID, lang=self.lang, context=self.turn)
         if reply.turn is not None:
             self.turn = reply.turn
+        self.last = reply
         self.show(reply)
         return True
 
@@ -78,9 +91,36 @@ class Shell:
             self.say(words(self.lang).shell.lang if self.lang else words(lang).lang_auto_set)
         elif name == "/topics":
             self.show_topics()
+        elif name == "/why":
+            self.why(lang)
         else:
             self.say(words(lang).shell.unknown)
         return True
+
+    def why(self, lang: str) -> None:
+        """How the last question was matched: its status, the best entry and its confidence (the
+        calibrated probability that it is right), and the runners-up with the phrasing each matched on."""
+        shell = words(lang).shell
+        reply = self.last
+        if reply is None:
+            self.say(shell.why_nothing)
+            return
+        match = reply.match
+        best = match.best
+        self.say(
+            shell.why.format(
+                question=reply.question,
+                status=match.status,
+                entry=best.entry_id if best else "-",
+                score=best.score if best else 0.0,
+            )
+        )
+        for rank, candidate in enumerate(match.candidates[:5], 1):
+            self.say(
+                shell.why_candidate.format(
+                    rank=rank, entry=candidate.entry_id, score=candidate.score, phrasing=candidate.phrasing
+                )
+            )
 
     def show_topics(self, lang: str | None = None) -> None:
         lang = lang or self.ui_lang()
@@ -95,6 +135,12 @@ class Shell:
     async def pick(self, number: int) -> None:
         choice = self.choice
         lang = choice.lang or self.ui_lang()
+        count = len(choice.topics) or len(choice.entries)
+        if not 1 <= number <= count and not (number == 0 and choice.reply is not None):
+            # issue 17: an out-of-range number was ignored without a word
+            first = 0 if choice.reply is not None else 1
+            self.say(words(lang).shell.no_choice.format(number=number, choices=f"{first}-{count}"))
+            return
         if choice.topics:
             if 1 <= number <= len(choice.topics):
                 entries = self.assistant.knowledge.kb.topic_entries(choice.topics[number - 1])
@@ -109,7 +155,7 @@ class Shell:
         if number == 0 and choice.reply is not None:
             reply = choice.reply
             await self.assistant.none_of_these(
-                reply.question_id, user_id=None, chat_id=None, lang=reply.lang, text=reply.question
+                reply.question_id, user_id=None, chat_id=CONSOLE_CHAT_ID, lang=reply.lang, text=reply.question
             )
             self.say(words(reply.lang).shell.queued)
             self.choice = _Choice()
@@ -144,16 +190,55 @@ class Shell:
             self.choice = _Choice()
 
 
-async def run_shell(assistant: Assistant, read: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
-    """Read lines until end of input or /quit; blocking reads run in a thread."""
+async def run_shell(
+    assistant: Assistant,
+    read: Callable[[], str] | None = None,
+    out: TextIO = sys.stdout,
+    history: Path | None = None,
+) -> None:
+    """Read lines until end of input or /quit; blocking reads run in a thread. ``history``: where the lines
+    typed are kept between sessions (readline: arrow keys, editing, Ctrl-R) when reading a terminal."""
     shell = Shell(assistant, out)
     shell.say(words("en").shell.welcome)
     reader = read or (lambda: input("> "))
-    while True:
-        try:
-            line = await asyncio.to_thread(reader)
-        except (EOFError, KeyboardInterrupt):
-            shell.say("")
-            return
-        if not await shell.handle(line):
-            return
+    editing = read is None and history is not None and _line_editing(history)
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(reader)
+            except (EOFError, KeyboardInterrupt):
+                shell.say("")
+                return
+            if not await shell.handle(line):
+                return
+    finally:
+        if editing:
+            _save_history(history)
+
+
+HISTORY_LINES = 1000
+
+
+def _line_editing(history: Path) -> bool:
+    """Turn on readline's editing and history for ``input()`` (a terminal only: piped input stays plain)."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: input() still works, without history
+        return False
+    readline.set_history_length(HISTORY_LINES)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    return True
+
+
+def _save_history(history: Path | None) -> None:
+    import readline
+
+    if history is None:
+        return
+    with contextlib.suppress(OSError):
+        history.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(history)
+        history.chmod(0o600)  # what investors' questions were typed is as private as the log

@@ -7,7 +7,6 @@ Only ``staff.admins``, and only in a private chat or the staff chat. Anyone else
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import functools
 import html
@@ -21,6 +20,7 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.assistant import Knowledge
+from bot.knowledge.diff import compare, describe, new_issues
 from bot.knowledge.model import Issue, KnowledgeBase, LoadResult
 from bot.staff.chart import render_chart
 from bot.staff.export import export_csv_bytes, parse_day
@@ -157,22 +157,10 @@ def describe_reload(old: KnowledgeBase | None, result: LoadResult, standing: Seq
         if len(result.errors) > MAX_ERRORS_SHOWN:
             lines.append(STAFF.reload_more_errors.format(count=len(result.errors) - MAX_ERRORS_SHOWN))
         return "\n".join(lines)
-    new = result.kb
-    before = {e.id: dataclasses.replace(e, line=0) for e in old.entries.values()} if old is not None else {}
-    after = {e.id: dataclasses.replace(e, line=0) for e in new.entries.values()}
-    added = sorted(set(after) - set(before))
-    removed = sorted(set(before) - set(after))
-    changed = sorted(i for i in set(before) & set(after) if before[i] != after[i])
-    # A warning is the same one when its file, entry and message are: an edit above it moves its line.
-    known = {(issue.file, issue.entry_id, issue.message) for issue in standing}
-    fresh = [issue for issue in result.warnings if (issue.file, issue.entry_id, issue.message) not in known]
-    lines = [STAFF.reloaded.format(entries=len(new.entries), warnings=len(fresh))]
-    for label, ids in (("added", added), ("removed", removed), ("changed", changed)):
-        if ids:
-            shown = ", ".join(ids[:15]) + (f" (+{len(ids) - 15})" if len(ids) > 15 else "")
-            lines.append(f"{label}: {shown}")
-    if not (added or removed or changed):
-        lines.append(STAFF.reload_unchanged)
+    fresh = new_issues(standing, result.warnings)
+    lines = [STAFF.reloaded.format(entries=len(result.kb.entries), warnings=len(fresh))]
+    changes = describe(compare(old, result.kb))
+    lines += changes or [STAFF.reload_unchanged]
     lines += [str(issue) for issue in fresh[:5]]
     if len(result.warnings) > len(fresh):
         lines.append(STAFF.reload_standing.format(count=len(result.warnings) - len(fresh)))

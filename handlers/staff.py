@@ -23,7 +23,7 @@ from bot.staff.display import format_utc, shorten_utf16
 from bot.staff.posts import PostReason, staff_post_for_item
 from bot.staff.queue import open_groups
 from bot.staff.reply import reply_header
-from bot.storage import utcnow
+from bot.storage import CONSOLE_CHAT_ID, utcnow
 from bot.words import STAFF
 from handlers import callbacks
 from handlers.context import AnyApplication, Context, Services, services_of
@@ -81,6 +81,8 @@ async def deliver_reply(bot: Bot, svc: Services, item_id: int, reply: str, by: U
         return STAFF.already_closed.format(item=item_id, status=item.status, when=when)
     if prepared.outcome is Outcome.FORGOTTEN:
         return STAFF.forgotten.format(item=item_id)
+    if prepared.outcome is Outcome.CONSOLE:
+        return STAFF.console_item.format(item=item_id)
     if prepared.outcome is Outcome.INVALID:
         return STAFF.invalid.format(item=item_id, detail=prepared.detail)
     done = await desk.send_reply(svc.store, TelegramMessenger(bot), prepared, reply, by.id)
@@ -210,6 +212,9 @@ async def answer_with_entry(
     answer = svc.assistant.answer(entry_id, item.lang)
     if item.chat_id is None or answer is None:
         await bot.send_message(chat_id, html.escape(STAFF.entry_forgotten.format(item=item_id)))
+        return
+    if item.chat_id == CONSOLE_CHAT_ID:
+        await bot.send_message(chat_id, html.escape(STAFF.console_item.format(item=item_id)))
         return
     try:
         for chunk in split_html(f"{reply_header_html(reply_header(item.text, item.lang))}\n{format_html(answer)}"):

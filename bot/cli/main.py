@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import redact
+from bot.cli import kb as kb_cli
 from bot.cli import staff as staff_cli
 from bot.config import ConfigError, load_config
 from bot.exitcodes import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -50,11 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder")
 
     commands.add_parser("run", help="start the Telegram bot (long polling, or a webhook if configured)")
-    commands.add_parser("shell", help="chat with the assistant in the terminal (logged like the bot)")
+    shell = commands.add_parser("shell", help="chat with the assistant in the terminal (logged like the bot)")
+    shell.add_argument("--faq", type=Path, metavar="DIR", help="knowledge-base folder (chat against a draft)")
     # Used by `make run` to choose between the Telegram bot and the console chat.
     commands.add_parser("has-token", help="exit 0 when a Telegram token is configured, else 1")
 
     staff_cli.add_parsers(commands)
+    kb_cli.add_parsers(commands)
 
     copy = commands.add_parser("backup", help="write a consistent copy of the database (safe while the bot runs)")
     copy.add_argument("path", type=Path, metavar="PATH", help="the copy's file name")
@@ -253,7 +256,8 @@ async def _shell(config: Config) -> int:
     knowledge = _knowledge(config, None)
     store = await Store.open(config.database)
     try:
-        await run_shell(Assistant(knowledge, store, config.limits.max_logged_chars, config.limits.max_question_chars))
+        assistant = Assistant(knowledge, store, config.limits.max_logged_chars, config.limits.max_question_chars)
+        await run_shell(assistant, history=config.cache_dir / "shell_history")
     finally:
         await store.close()
     return EXIT_OK
@@ -377,6 +381,8 @@ def _command(config: Config, args: argparse.Namespace) -> int:
             return asyncio.run(_shell(config))
         if args.command == "eval":
             return cmd_eval(config, args)
+        if args.command in kb_cli.COMMANDS:
+            return kb_cli.dispatch(config, args)
         if args.command in staff_cli.COMMANDS:
             return staff_cli.dispatch(config, args)
         if args.command == "backup":

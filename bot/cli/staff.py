@@ -65,7 +65,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     actions = unanswered.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="open questions grouped by similarity")
-    listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
+    listing.add_argument("--page", type=int, help="page number (default 1; with --json: every group)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per group and line")
     listing.add_argument("--per-page", type=int, default=queue.GROUPS_PER_PAGE, help=argparse.SUPPRESS)
     _faq_option(listing)
 
@@ -82,7 +83,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     dismiss.add_argument("id", type=int, help="item id")
     dismiss.add_argument("--by", type=int, metavar="USER_ID", help="Telegram id of the staff member")
 
-    export = actions.add_parser("export", help="the question log as CSV (safe to open in a spreadsheet)")
+    export = actions.add_parser(
+        "export", help="the staff queue as CSV: #ids, status, group, answer, who, when (safe in a spreadsheet)"
+    )
+    export.add_argument("--log", action="store_true", help="the whole question log instead of the queue")
     export.add_argument("--from", dest="first", type=_day, metavar="DATE", help="first day, YYYY-MM-DD (UTC)")
     export.add_argument("--to", dest="last", type=_day, metavar="DATE", help="last day, YYYY-MM-DD (UTC, included)")
     export.add_argument("--output", type=Path, metavar="FILE", help="write here (default: standard output)")
@@ -189,15 +193,33 @@ def _keep_segmentations(normalizer: Normalizer) -> None:
 
 
 async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
-    if args.page < 1 or args.per_page < 1:
+    if (args.page is not None and args.page < 1) or args.per_page < 1:
         raise _Usage(STAFF.cli.bad_page)
     normalizer = _normalizer(config)
     groups = await queue.open_groups(store, normalizer)
     _keep_segmentations(normalizer)
+    if args.json:
+        # The interface scripts rely on (issue 17): id, question, status, asked, count, one group per line.
+        shown = groups if args.page is None else queue.paginate(groups, args.page, args.per_page).groups
+        for group in shown:
+            record = {
+                "id": group.item_ids[-1],
+                "ids": list(group.item_ids),
+                "question": group.representative,
+                "status": "new",
+                "asked": group.newest,
+                "count": group.count,
+                "langs": list(group.langs),
+                "texts": list(group.texts),
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        return EXIT_OK
     if not groups:
         print(STAFF.cli.no_open)
         return EXIT_OK
-    page = queue.paginate(groups, args.page, args.per_page)
+    page = queue.paginate(groups, args.page or 1, args.per_page)
+    if args.page is not None and args.page > page.pages:
+        raise _Usage(STAFF.cli.no_such_page.format(page=args.page, pages=page.pages))
     print(
         STAFF.cli.page_heading.format(
             items=page.total_items, groups=page.total_groups, page=page.number, pages=page.pages
@@ -224,7 +246,7 @@ async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
         return EXIT_PROBLEMS
     profile = await store.get_user(item.user_id) if item.user_id is not None else None
     print(STAFF.cli.show_heading.format(item=item.id, status=item.status, asked=display.format_utc(item.created_at)))
-    print(STAFF.post_from.format(who=display.describe_user(item.user_id, profile)))
+    print(STAFF.post_from.format(who=display.describe_user(item.user_id, profile, item.chat_id)))
     print(STAFF.cli.show_language.format(lang=item.lang))
     print(STAFF.cli.show_question)
     print("  " + "\n  ".join(item.text.splitlines() or [""]))
@@ -292,6 +314,9 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
         return EXIT_PROBLEMS
     if prepared.outcome is Outcome.FORGOTTEN:
         _err(STAFF.cli.forgotten.format(item=item.id))
+        return EXIT_PROBLEMS
+    if prepared.outcome is Outcome.CONSOLE:
+        _err(STAFF.console_item.format(item=item.id))
         return EXIT_PROBLEMS
     try:
         async with _messenger(config) as messenger:
@@ -366,13 +391,14 @@ async def _export(config: Config, args: argparse.Namespace, store: Store) -> int
         export.day_bounds(args.first, args.last)
     except ValueError as exc:
         raise _Usage(str(exc)) from None
+    write = export.export_csv if args.log else export.export_queue_csv
     if args.output is None:
-        count = await export.export_csv(store, sys.stdout, args.first, args.last)
+        count = await write(store, sys.stdout, args.first, args.last)
         sys.stdout.flush()
     else:
         try:
             with _open_private(args.output) as out:
-                count = await export.export_csv(store, out, args.first, args.last)
+                count = await write(store, out, args.first, args.last)
         except OSError as exc:
             _err(f"{args.output}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
@@ -406,4 +432,5 @@ async def _stats(config: Config, args: argparse.Namespace, store: Store) -> int:
         except OSError as exc:
             _err(f"{args.chart}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
+        print(STAFF.cli.chart_written.format(path=args.chart.resolve()), file=sys.stderr)
     return EXIT_OK

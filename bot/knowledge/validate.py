@@ -253,7 +253,8 @@ class Validation:
             for key, text, line in self.drafts[entry.id].phrasings:
                 owner = seen.get(key)
                 if owner == entry.id:
-                    self.check.error(entry.file, line, entry.id, f"question listed twice: {text!r}")
+                    # Harmless to the matcher, and common in real exports (QnA Maker): kept, and said.
+                    self.check.warn(entry.file, line, entry.id, f"question listed twice: {text!r}")
                 elif owner is not None:
                     self.check.error(entry.file, line, entry.id, f"the same question is in entry '{owner}': {text!r}")
                 seen.setdefault(key, entry.id)

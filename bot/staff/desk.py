@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.messenger import Blocked, Messenger, Refused, Unreachable
 from bot.staff.reply import InvestorReply, investor_reply
-from bot.storage import Store, UnansweredItem
+from bot.storage import CONSOLE_CHAT_ID, Store, UnansweredItem
 from bot.words import STAFF
 
 
@@ -24,6 +24,7 @@ class Outcome(enum.Enum):
     NOT_FOUND = "not found"
     ALREADY_CLOSED = "already closed"
     FORGOTTEN = "forgotten"  # the investor used /forget: no chat to reply to
+    CONSOLE = "console"  # asked in the console chat (etown-bot shell): nobody to reply to
     INVALID = "invalid"  # empty or too long; ``detail`` says which
     BLOCKED = "blocked"
     REFUSED = "refused"  # the messenger refused or could not send; ``detail`` has its words
@@ -53,6 +54,8 @@ async def prepare_reply(store: Store, item_id: int, reply: str) -> Delivery:
         return Delivery(Outcome.ALREADY_CLOSED, item)
     if item.chat_id is None:
         return Delivery(Outcome.FORGOTTEN, item)
+    if item.chat_id == CONSOLE_CHAT_ID:
+        return Delivery(Outcome.CONSOLE, item)
     try:
         message = investor_reply(item.text, reply, item.lang)
     except ValueError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.storage import UserProfile
+from bot.storage import CONSOLE_CHAT_ID, UserProfile
 from bot.words import STAFF
 
 
@@ -54,10 +54,11 @@ def shorten_utf16(text: str, limit: int) -> str:
     return head + STAFF.more_characters.format(count=len(text) - len(head))
 
 
-def describe_user(user_id: int | None, profile: UserProfile | None) -> str:
-    """Plain text naming who asked: ``Li Wei (@li_invest), id 12345``."""
+def describe_user(user_id: int | None, profile: UserProfile | None, chat_id: int | None = None) -> str:
+    """Plain text naming who asked: ``Li Wei (@li_invest), id 12345``; the console chat, or an investor
+    who deleted their data, as such."""
     if user_id is None:
-        return STAFF.identity_removed
+        return STAFF.from_console if chat_id == CONSOLE_CHAT_ID else STAFF.identity_removed
     parts = []
     if profile is not None and profile.first_name:
         parts.append(profile.first_name)

@@ -93,6 +93,59 @@ async def export_csv(store: Store, out: TextIO, first: dt.date | None = None, la
     return count
 
 
+QUEUE_COLUMNS = (
+    "item",
+    "status",
+    "group",
+    "asked_at",
+    "lang",
+    "question",
+    "asked_by",
+    "answer",
+    "closed_by",
+    "closed_at",
+)
+MAX_QUEUE_ITEMS = 100_000
+
+
+async def export_queue_csv(store: Store, out: TextIO, first: dt.date | None = None, last: dt.date | None = None) -> int:
+    """Write the staff queue (every item: open, answered, dismissed) of the UTC days ``first`` .. ``last``
+    as CSV: its ``#id``, status, the ``#id`` of its group's first item (open items only, grouped as
+    ``unanswered list`` groups them), who asked, the answer, who closed it and when."""
+    from bot.staff.display import describe_user
+    from bot.staff.queue import group_items
+
+    start, end = day_bounds(first, last)
+    items = [
+        item
+        for item in await store.list_unanswered(None, limit=MAX_QUEUE_ITEMS)
+        if (start is None or item.created_at >= start) and (end is None or item.created_at < end)
+    ]
+    group_of = {
+        item_id: f"#{group.item_ids[-1]}"
+        for group in group_items(item for item in items if item.status == "new")
+        for item_id in group.item_ids
+    }
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(QUEUE_COLUMNS)
+    for item in sorted(items, key=lambda i: i.id):
+        profile = await store.get_user(item.user_id) if item.user_id is not None else None
+        values = [
+            f"#{item.id}",
+            item.status,
+            group_of.get(item.id, ""),
+            item.created_at,
+            item.lang,
+            item.text,
+            describe_user(item.user_id, profile, item.chat_id),
+            item.reply or "",
+            "" if item.replied_by is None else item.replied_by,
+            item.replied_at or "",
+        ]
+        writer.writerow([neutralize(v) if isinstance(v, str) else v for v in values])
+    return len(items)
+
+
 async def export_csv_bytes(store: Store, first: dt.date | None = None, last: dt.date | None = None) -> bytes:
     """The export as a UTF-8 file with a byte-order mark, so spreadsheet programs read Chinese right."""
     buffer = io.StringIO()

@@ -59,7 +59,7 @@ def build_staff_post(
         user_id=item.user_id,
         first_name=profile.first_name if profile else None,
         username=profile.username if profile else None,
-        who=describe_user(item.user_id, profile),
+        who=describe_user(item.user_id, profile, item.chat_id),
         nearest=tuple(nearest),
     )
 

@@ -19,6 +19,7 @@ from bot.storage.inbox import Inbox, digest
 from bot.storage.people import People
 from bot.storage.questions import QUESTION_ID_BLOCK, QuestionLog
 from bot.storage.records import (
+    CONSOLE_CHAT_ID,
     INT64_MAX,
     INT64_MIN,
     DayCount,
@@ -57,6 +58,7 @@ class Store(QuestionLog, StaffQueue, StaffPosts, Inbox, People, Retention, Stats
 
 
 __all__ = [
+    "CONSOLE_CHAT_ID",
     "DEFER_S",
     "INT64_MAX",
     "INT64_MIN",

@@ -13,6 +13,9 @@ PostReason = Literal["unanswered", "none_of_these", "undelivered", "asked_for_st
 PostState = Literal["pending", "sending", "sent", "summarised", "failed"]
 # SQLite integers are signed 64-bit; a bigger Python int fails at binding (OverflowError).
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# The chat of questions asked in the console chat (etown-bot shell): no Telegram chat has id 0, and a
+# forgotten investor's chat is NULL, so staff can tell the two apart and nobody tries to reply to it.
+CONSOLE_CHAT_ID = 0
 
 
 class StoreError(Exception):

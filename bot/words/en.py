@@ -115,18 +115,22 @@ EN = Words(
     ),
     shell=ShellWords(
         welcome="Beijing E-Town investor assistant. Ask about policies, incentives, figures, parks and companies "
-        "in English or Chinese.\nCommands: /topics, /lang, /help, /quit",
+        "in English or Chinese.\nCommands: /topics, /lang, /why (how the last question was matched), /help, /quit",
         did_you_mean="Did you mean:",
         none="0. None of these (pass my question to staff)",
         pick="Type a number to choose.",
-        unanswered="I don't have a sourced answer to that yet. I have passed your question to the "
-        "investment-promotion staff, who will follow up.",
-        queued="Thank you. Your question has been passed to staff, who will follow up.",
+        unanswered="I don't have a sourced answer to that yet. Your question is in the staff queue "
+        "(etown-bot unanswered list), marked as asked here: nobody can reply in the console.",
+        queued="Your question is in the staff queue, marked as asked in the console: nobody can reply here.",
         topics="Topics:",
         lang="Language set to English.",
-        unknown="Unknown command. Try /topics, /lang, /help or /quit.",
+        unknown="Unknown command. Try /topics, /lang, /why, /help or /quit.",
         empty_topic="No questions in this topic yet.",
         no_answer="(no answer: this question would be passed to staff)",
+        no_choice="There is no choice {number}: type a number from the list ({choices}), or ask a question.",
+        why_nothing="Ask a question first; /why then shows how it was matched.",
+        why="Last question: {question!r}\nStatus: {status}; best entry: {entry} (confidence {score:.2f})\nRanked:",
+        why_candidate="  {rank}. {entry}  {score:.3f}  {phrasing}",
         bye="Goodbye.",
     ),
 )

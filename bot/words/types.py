@@ -29,6 +29,10 @@ class ShellWords:
     empty_topic: str
     bye: str
     no_answer: str  # ``etown-bot ask`` for a question it would pass to staff
+    no_choice: str  # a number with nothing to choose, or out of range
+    why_nothing: str  # /why before any question
+    why: str  # /why: the last question, its status and best entry
+    why_candidate: str  # /why: one ranked entry
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class CliWords:
     exported: str
     exported_to: str
     bad_page: str
+    no_such_page: str
+    chart_written: str
     list_columns: tuple[str, str, str, str]  # asked, newest, items, question
     show_heading: str
     show_language: str
@@ -219,6 +225,7 @@ class StaffWords:
     post_how_to_answer: str
     more_characters: str
     identity_removed: str
+    from_console: str  # who asked, for a question of the console chat
     who: str  # who asked: a name (and @username) with the Telegram id
     who_id: str  # the id alone, when Telegram gave no name
     post_removed: str  # a post whose item /forget deleted
@@ -235,6 +242,7 @@ class StaffWords:
     already_closed: str
     earlier: str
     forgotten: str
+    console_item: str
     invalid: str
     blocked: str
     refused: str

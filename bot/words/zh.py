@@ -104,17 +104,22 @@ ZH = Words(
     ),
     shell=ShellWords(
         welcome="北京经济技术开发区（亦庄）投资咨询助手。可用中文或英文询问政策、激励措施、数据、园区和企业。\n"
-        "命令：/topics 主题，/lang 切换语言，/help 帮助，/quit 退出",
+        "命令：/topics 主题，/lang 切换语言，/why 查看上一个问题的匹配过程，/help 帮助，/quit 退出",
         did_you_mean="您是不是想问：",
         none="0. 都不是（将问题转给工作人员）",
         pick="请输入编号选择。",
-        unanswered="暂时没有可引用来源的答案。您的问题已转给投资促进工作人员，他们会跟进回复。",
-        queued="谢谢。您的问题已转给工作人员，他们会跟进回复。",
+        unanswered="暂时没有可引用来源的答案。问题已进入工作人员队列（etown-bot unanswered list），"
+        "并标明来自控制台：控制台里无人能回复。",
+        queued="问题已进入工作人员队列，并标明来自控制台：这里无人能回复。",
         topics="主题：",
         lang="语言已切换为简体中文。",
-        unknown="未知命令。可用 /topics、/lang、/help 或 /quit。",
+        unknown="未知命令。可用 /topics、/lang、/why、/help 或 /quit。",
         empty_topic="该主题暂无问题。",
         no_answer="（无答案：将转给工作人员）",
+        no_choice="没有选项{number}：请输入列表中的编号（{choices}），或直接提问。",
+        why_nothing="请先提问；之后 /why 会显示匹配过程。",
+        why="上一个问题：{question!r}\n状态：{status}；最佳条目：{entry}（置信度 {score:.2f}）\n排序：",
+        why_candidate="  {rank}. {entry}  {score:.3f}  {phrasing}",
         bye="再见。",
     ),
 )

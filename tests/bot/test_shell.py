@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,3 +59,53 @@ async def test_lang_cycles_through_auto_and_the_three_languages(shell: tuple[She
     await console.handle("亦庄有多少家生物医药企业？")
     answer = out.getvalue().split("語言已切換為繁體中文。")[-1]
     assert "超過5000家企業" in answer and "超过" not in answer
+
+
+async def test_out_of_range_numbers_are_answered(shell: tuple[Shell, io.StringIO, Store]) -> None:
+    # issue 17: a number outside the list was silently ignored
+    console, out, _store = shell
+    await console.handle("hello")
+    await console.handle("42")
+    assert "There is no choice 42: type a number from the list (1-" in out.getvalue()
+
+
+async def test_why_shows_the_entry_the_confidence_and_the_runners_up(shell: tuple[Shell, io.StringIO, Store]) -> None:
+    console, out, _store = shell
+    await console.handle("/why")
+    assert "Ask a question first" in out.getvalue()
+    await console.handle("how many biotech companies are in e-town?")
+    await console.handle("/why")
+    said = out.getvalue().split("Last question:", 1)[1]
+    assert "Status: answered; best entry: biotech-companies (confidence " in said
+    ranked = [line for line in said.splitlines() if line.startswith("  ")]
+    assert ranked[0].startswith("  1. biotech-companies  ") and len(ranked) >= 2
+
+
+async def test_questions_from_the_console_are_marked_and_the_reply_is_honest(
+    shell: tuple[Shell, io.StringIO, Store],
+) -> None:
+    # issue 17: they looked like a deleted investor's, and the chat promised a follow-up nobody could send
+    from bot.storage import CONSOLE_CHAT_ID
+
+    console, out, store = shell
+    await console.handle("what are office rents in zhangjiang?")
+    assert "nobody can reply in the console" in out.getvalue()
+    (item,) = await store.list_unanswered()
+    assert (item.user_id, item.chat_id) == (None, CONSOLE_CHAT_ID)
+
+
+def test_shell_history_is_kept_between_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import readline
+
+    from bot import shell as shell_module
+
+    history = tmp_path / "cache" / "shell_history"
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    readline.clear_history()
+    assert shell_module._line_editing(history)
+    readline.add_history("how many biotech companies?")
+    shell_module._save_history(history)
+    assert history.stat().st_mode & 0o777 == 0o600
+    readline.clear_history()
+    assert shell_module._line_editing(history)
+    assert readline.get_history_item(1) == "how many biotech companies?"

@@ -383,8 +383,8 @@ def test_export_to_stdout_and_to_a_private_file(
     config: Config, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     queue(config, ("=cmd|' /C calc'!A0", INVESTOR), ('亦庄, "quoted"\nline', 5), ("+SUM(1)", 6))
-    code, out, err = run(config, capsys, "unanswered", "export")
-    assert code == 0 and "exported 3 question(s)" in err
+    code, out, err = run(config, capsys, "unanswered", "export", "--log")
+    assert code == 0 and "exported 3 row(s)" in err
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0][0] == "id" and [r[-1] for r in rows[1:]] == [
         "'=cmd|' /C calc'!A0",
@@ -435,7 +435,8 @@ def test_stats_text_json_and_chart(config: Config, capsys: pytest.CaptureFixture
     code, out, _ = run(config, capsys, "stats")
     assert code == 0 and "24 h" in out and "Open questions: 2" in out
     chart = tmp_path / "chart.png"
-    code, out, _ = run(config, capsys, "stats", "--json", "--chart", str(chart))
+    code, out, err = run(config, capsys, "stats", "--json", "--chart", str(chart))
+    assert f"chart of the last 30 days written to {chart.resolve()}" in err  # issue 17: say where it went
     data = json.loads(out)
     assert code == 0 and data["windows"]["24h"]["unanswered"] == 2 and data["open_items"] == 2
     assert data["top_groups"][0]["count"] == 2 and len(data["daily"]) == 30
@@ -447,3 +448,69 @@ def test_unreadable_database_is_reported(config: Config, capsys: pytest.CaptureF
     garbage.write_bytes(b"not a database" * 200)
     code, _, err = run(replace(config, database=garbage), capsys, "unanswered", "list")
     assert code == 1 and "not a usable database" in err
+
+
+def test_export_is_the_queue_with_ids_status_group_answer_who_and_when(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 17: the queue with its #ids, not the question log with question ids
+    first, second, third = queue(config, ("office rents in BDA?", INVESTOR), ("Office rents in BDA", 5), ("=1+1", 6))
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        assert run(with_bot(config, api), capsys, "unanswered", "answer", str(third), "Hello")[0] == 0
+    code, out, err = run(config, capsys, "unanswered", "export")
+    assert code == 0 and "exported 3 row(s)" in err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["item"] for r in rows] == [f"#{first}", f"#{second}", f"#{third}"]
+    assert [r["status"] for r in rows] == ["new", "new", "answered"]
+    assert rows[0]["group"] == rows[1]["group"] == f"#{first}" and rows[2]["group"] == ""
+    assert rows[2]["question"] == "'=1+1" and rows[2]["answer"] == "Hello" and rows[2]["closed_at"]
+    assert rows[0]["asked_by"].endswith(f"id {INVESTOR}")
+
+
+def test_list_json_one_group_per_line(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second, third = queue(config, ("office rents in BDA?", 1), ("Office rents in BDA", 2), ("tax rates?", 3))
+    code, out, _ = run(config, capsys, "unanswered", "list", "--json")
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert {"id", "question", "status", "asked", "count"} <= set(records[0])
+    assert [(r["count"], sorted(r["ids"])) for r in records] == [(2, [first, second]), (1, [third])]
+    assert records[0]["id"] == first and records[0]["status"] == "new"
+
+
+def test_a_page_out_of_range_says_so(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    queue(config, ("office rents?", 1))
+    code, out, err = run(config, capsys, "unanswered", "list", "--page", "9")
+    assert code == 2 and out == "" and "there is no page 9: the queue has 1 page(s)" in err
+
+
+def test_a_console_question_is_marked_and_cannot_be_answered(
+    config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 17: console questions looked like a deleted investor's ("identity removed")
+    from bot.storage import CONSOLE_CHAT_ID
+
+    async def ask() -> int:
+        store = await Store.open(config.database)
+        try:
+            qid = await store.log_question(
+                user_id=None,
+                chat_id=CONSOLE_CHAT_ID,
+                lang="en",
+                text="office rents?",
+                status="unanswered",
+                entry_id=None,
+                score=0.0,
+            )
+            return await store.add_unanswered(
+                question_id=qid, user_id=None, chat_id=CONSOLE_CHAT_ID, lang="en", text="office rents?"
+            )
+        finally:
+            await store.close()
+
+    item_id = asyncio.run(ask())
+    code, out, _ = run(config, capsys, "unanswered", "show", str(item_id))
+    assert code == 0 and "the console chat (etown-bot shell)" in out and "identity removed" not in out
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, _, err = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "Hello")
+        assert api.sent_messages() == []
+    assert code == 1 and "asked in the console chat" in err and item(config, item_id).status == "new"
