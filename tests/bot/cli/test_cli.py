@@ -163,7 +163,7 @@ def test_shell_logs_to_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "more than 5,000 companies" in out
-    assert "passed your question" in out
+    assert "nobody can reply in the console" in out  # queued, and honest about who will answer (issue 17)
     assert "Overview" in out  # topics listed
     assert "语言已切换为简体中文" in out
     assert "未知命令" in out
@@ -171,9 +171,9 @@ def test_shell_logs_to_database(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "db" / "log.sqlite3") as db:
         statuses = [row[0] for row in db.execute("SELECT status FROM questions ORDER BY id")]
-        queued = db.execute("SELECT text FROM unanswered").fetchall()
+        queued = db.execute("SELECT text, user_id, chat_id FROM unanswered").fetchall()
     assert statuses == ["answered", "unanswered"]
-    assert queued == [("what are office rents",)]
+    assert queued == [("what are office rents", None, 0)]  # the console chat, not a forgotten investor
 
 
 def test_staff_commands_are_wired_in(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
