@@ -639,6 +639,21 @@ class Matcher:
         weights = self.word_weights(words)
         return self._coverage(_with_grams(weights), sum(weights.values()), index)[1]
 
+    def unknown_word(self, question: str, entry_id: str) -> tuple[str, float] | None:
+        """The question's most important word ``entry_id`` does not know, with its weight as ``unknown_to``
+        measures it (0..1); None when the entry knows them all."""
+        index = self._index_of.get(entry_id)
+        words = self.normalizer.words(self.normalizer.normalize(self._chat.strip(question[:MAX_QUERY_CHARS])))
+        if index is None or not words:
+            return None
+        surfaces = dict(words)
+        worst: tuple[str, float] | None = None
+        for token, weight, grams in _with_grams(self.word_weights(words)):
+            unknown = weight * (1.0 - self._known(token, grams, index))
+            if unknown > 0 and (worst is None or unknown > worst[1]):
+                worst = (surfaces.get(token, token), unknown)
+        return None if worst is None else (worst[0], worst[1] / self._unknown_idf)
+
     def foreign_share(self, token: str) -> float:
         """How far no entry knows ``token`` (1: not even as a typo or by its Chinese bigrams), 0..1."""
         return self._unknown_to_all(token, _han_grams(token) if has_han(token) else None)

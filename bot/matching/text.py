@@ -77,6 +77,11 @@ _Tag = Callable[[str, bool], list[tuple[str, str]]]
 _DEFAULT_SEGMENTER_USES = itertools.count()  # next() is atomic: one Normalizer only gets rjieba's default
 
 
+# Words whose stem means something else: "listed" (on a stock exchange) stemmed to "list" made "how many
+# listed biotech companies are in E-Town?" an answered question about the support-policy *list* (0.79).
+_UNSTEMMED = {"listed": "listed", "listing": "listing", "listings": "listing"}
+
+
 class Normalizer:
     """Cleans text and maps synonyms to their canonical term; segments Chinese for token scorers."""
 
@@ -84,7 +89,8 @@ class Normalizer:
         import Stemmer
 
         # Snowball stemming for Latin words ("incentives" ~ "incentive"); measured +1-2 points.
-        self._stem = lru_cache(maxsize=65536)(Stemmer.Stemmer("english").stemWord)
+        stem = Stemmer.Stemmer("english").stemWord
+        self._stem = lru_cache(maxsize=65536)(lambda word: _UNSTEMMED.get(word) or stem(word))
         replacements: dict[str, str] = {}
         self._segmenter_words: list[str] = []  # taught to jieba when it is built (``_cut``)
         self._segmenter: _Cut | None = None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot.knowledge.model import KnowledgeBase
-from bot.matching.text import clean, detect_language
+from bot.matching.text import COMMON_ZIPF, clean, detect_language, zipf
 from bot.staff.queue import Group
 from bot.words import STAFF
 
@@ -64,6 +64,21 @@ def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
 
 
+# faq/README.md, "What must not be answered": no source gives these, so the bot hands them to staff and a
+# new entry for them would have nothing sourced to say. Matched on the question's words (stemmed).
+STAFF_ONLY = (
+    "rent rents rental price prices tax taxes hotline phone telephone email e-mail address wechat "
+    "租金 房租 地价 价格 税 税率 税收 电话 热线 邮箱 地址 微信"
+)
+MAX_PHRASING_CHARS = 200  # longer is a message pasted in, not a way of asking (a 3,105-character one was copied)
+# A phrasing is proposed only when its entry knows the question's key words. A key word is one rarer than
+# COMMON_ZIPF in general language; unknown to the entry with a weight (the matcher's ``missing`` signal)
+# above this, it makes another question: "how many *listed* biotech companies" (0.61 for the company
+# count), "a *vaccine* plant" of Sanofi (1.0), "上市" (0.80). Common words weigh as much ("these days"
+# 0.60, "what" 0.41) and are paraphrase, so they are let through.
+MAX_UNKNOWN = 0.5
+
+
 def suggest_yaml(
     groups: Sequence[Group],
     kb: KnowledgeBase,
@@ -74,6 +89,12 @@ def suggest_yaml(
     """YAML for staff to paste into ``faq/``: open groups as new phrasings of their nearest entry, or
     as skeletons of new entries when no entry is near enough (score below ``min_score``, by default
     halfway between the matcher's suggest and answer thresholds).
+
+    Safe by construction (issue 17): small talk and unclear messages, messages too long to be a phrasing,
+    questions for what an entry says the sources do not give, and questions with a key word the nearest
+    entry does not know are never proposed as its phrasings; no new entry is proposed for a topic the
+    manual sends to staff (``STAFF_ONLY``) or for a question that names an existing entry. What was left
+    out is listed in comments with the reason.
 
     The text loads with ``yaml.safe_load`` as ``{"phrasings": {entry id: {lang: [...]}}, "new_entries": [...]}``.
     Wordings the knowledge base already has are left out (``check`` refuses the same question twice).
@@ -90,25 +111,43 @@ def suggest_yaml(
         for texts in entry.questions.values()
         for text in texts
     }
+    staff_only = {token for token, _ in normalizer.words(normalizer.normalize(STAFF_ONLY))}
+    named_in = _names_index(kb, matcher)
     phrasings: dict[str, dict[str, list[str]]] = {}
     notes: dict[str, list[str]] = {}
     new_entries: list[tuple[str, dict[str, Any]]] = []
+    skipped: list[str] = []
     taken = set(kb.entries)
     for group in groups:
-        by_lang: dict[str, list[str]] = {}
+        texts = []
         for text in group.texts:
+            if len(text) > MAX_PHRASING_CHARS:
+                skipped.append(said.skipped_long.format(length=len(text), item=group.item_ids[-1]))
+            elif matcher.chat(text) is None:  # small talk and unclear input are no questions to learn
+                texts.append(text)
+        ranked = matcher.rank(group.representative, 1) if texts else []
+        best = ranked[0] if ranked and ranked[0].entry_id in kb.entries else None
+        if best is not None and best.gap:
+            skipped.append(said.skipped_gap.format(question=group.representative, entry=best.entry_id))
+            continue
+        by_lang: dict[str, list[str]] = {}
+        near = best is not None and best.score >= threshold
+        for text in texts:
             normalized = normalizer.normalize(text)
             if not normalized or normalized in known:
                 continue
+            if near and best is not None:
+                unknown = matcher.unknown_word(text, best.entry_id)
+                if unknown is not None and unknown[1] > MAX_UNKNOWN and zipf(unknown[0]) < COMMON_ZIPF:
+                    skipped.append(said.skipped_uncovered.format(question=text, entry=best.entry_id, word=unknown[0]))
+                    continue
             known.add(normalized)
             bucket = by_lang.setdefault(detect_language(text), [])
             if len(bucket) < max_phrasings:
                 bucket.append(text)
         if not by_lang:
             continue
-        ranked = matcher.rank(group.representative, 1)
-        best = ranked[0] if ranked and ranked[0].entry_id in kb.entries else None
-        if best is not None and best.score >= threshold:
+        if near and best is not None:
             entry = kb.entries[best.entry_id]
             target = phrasings.setdefault(entry.id, {})
             for lang in sorted(by_lang):
@@ -119,9 +158,19 @@ def suggest_yaml(
             if len(notes[entry.id]) == 1:
                 notes[entry.id].insert(0, said.add_under.format(entry=entry.id, file=entry.file, line=entry.line))
             continue
+        question = group.representative
+        words = {token for token, _ in normalizer.words(normalizer.normalize(question))}
+        if words & staff_only:
+            word = sorted(words & staff_only)[0]
+            skipped.append(said.skipped_staff_only.format(question=question, word=word))
+            continue
+        named = _named_entry(question, normalizer, named_in)
+        if named is not None:
+            skipped.append(said.skipped_names_entry.format(question=question, entry=named))
+            continue
         # Named by its English words with synonyms applied ("E-Town" -> etown); a Chinese question has none.
-        latin = bool(_slug(clean(group.representative)))
-        base = (_slug(normalizer.normalize(group.representative)) if latin else "") or "new-question"
+        latin = bool(_slug(clean(question)))
+        base = (_slug(normalizer.normalize(question)) if latin else "") or "new-question"
         entry_id, n = base, 2
         while entry_id in taken:
             entry_id, n = f"{base}-{n}", n + 1
@@ -138,6 +187,9 @@ def suggest_yaml(
 
     lines = [_comment(said.heading.format(groups=len(groups)))]
     lines += [f"# {line}" for line in said.instructions]  # as written: the last one is indented on purpose
+    if skipped:
+        lines.append(_comment(said.skipped_heading))
+        lines += ["#   " + " ".join(line.split()) for line in skipped]
     if phrasings:
         lines.append("phrasings:")
         for entry_id, by_lang in phrasings.items():
@@ -154,3 +206,26 @@ def suggest_yaml(
     else:
         lines.append("new_entries: []")
     return "\n".join(lines) + "\n"
+
+
+def _names_index(kb: KnowledgeBase, matcher: Matcher) -> dict[str, set[str]]:
+    """Each word of the entries' phrasings and keywords -> the entries that use it."""
+    normalizer = matcher.normalizer
+    index: dict[str, set[str]] = {}
+    for entry in kb.entries.values():
+        texts = [t for group in entry.questions.values() for t in group] + list(entry.keywords)
+        for text in texts:
+            for token, _ in normalizer.words(normalizer.normalize(text)):
+                index.setdefault(token, set()).add(entry.id)
+    return index
+
+
+def _named_entry(question: str, normalizer: Any, index: dict[str, set[str]]) -> str | None:
+    """An entry the question names (a company or place name only one or two entries are asked by:
+    "Sanofi"), which should be extended rather than get a new neighbour."""
+    for name in normalizer.names(question):
+        for token, _ in normalizer.words(normalizer.normalize(name)):
+            owners = index.get(token, set())
+            if 0 < len(owners) <= 2:
+                return sorted(owners)[0]
+    return None

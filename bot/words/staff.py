@@ -232,6 +232,12 @@ STAFF = StaffWords(
         phrasing_note="asked {count}x, newest {newest}, score {score:.2f}",
         new_entry_note="asked {count}x, newest {newest}",
         nearest_too_far="; nearest: {entry} {score:.2f} (too far)",
+        skipped_heading="Left out (answer these in the queue; they are no phrasing or entry to add):",
+        skipped_gap="{question!r}: asks what {entry} says the sources do not give: for staff",
+        skipped_uncovered="{question!r}: {entry} does not know its word {word!r}: not the same question",
+        skipped_staff_only="{question!r}: names {word!r}, a topic faq/README.md says goes to staff",
+        skipped_long="a message of {length:,} characters (#{item}): too long to be a phrasing",
+        skipped_names_entry="{question!r}: names entry {entry}, which does not answer it: extend that entry",
     ),
     update_set_aside=(
         "Telegram sent update {update_id} in a shape the bot cannot read ({reason}); it is kept aside, "

@@ -210,6 +210,12 @@ class SuggestWords:
     phrasing_note: str
     new_entry_note: str
     nearest_too_far: str
+    skipped_heading: str  # questions left out, each with why
+    skipped_gap: str
+    skipped_uncovered: str
+    skipped_staff_only: str
+    skipped_long: str
+    skipped_names_entry: str
 
 
 @dataclass(frozen=True)
