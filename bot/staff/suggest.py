@@ -164,7 +164,7 @@ def suggest_yaml(
             word = sorted(words & staff_only)[0]
             skipped.append(said.skipped_staff_only.format(question=question, word=word))
             continue
-        named = _named_entry(question, normalizer, named_in)
+        named = _named_entry(question, normalizer, named_in, len(kb.matchable()))
         if named is not None:
             skipped.append(said.skipped_names_entry.format(question=question, entry=named))
             continue
@@ -220,12 +220,13 @@ def _names_index(kb: KnowledgeBase, matcher: Matcher) -> dict[str, set[str]]:
     return index
 
 
-def _named_entry(question: str, normalizer: Any, index: dict[str, set[str]]) -> str | None:
+def _named_entry(question: str, normalizer: Any, index: dict[str, set[str]], entries: int) -> str | None:
     """An entry the question names (a company or place name only one or two entries are asked by:
-    "Sanofi"), which should be extended rather than get a new neighbour."""
+    "Sanofi"), which should be extended rather than get a new neighbour. A name a quarter of the entries
+    are asked by ("E-Town") is what the whole knowledge base is about, not an entry's."""
     for name in normalizer.names(question):
         for token, _ in normalizer.words(normalizer.normalize(name)):
             owners = index.get(token, set())
-            if 0 < len(owners) <= 2:
+            if 0 < len(owners) <= 2 and len(owners) * 4 < entries:
                 return sorted(owners)[0]
     return None

@@ -110,6 +110,7 @@ def test_suggestions_are_safe_on_the_shipped_knowledge_base() -> None:
         "hello",
         "asdkjh qwe",
         "How many biotech companies does Yizhuang host these days?",
+        "Who is the CEO of Sanofi China?",
     ]
     items = [item(n, text, f"2026-11-{10 + n}T10:00:00+00:00") for n, text in enumerate(texts, 1)]
     groups = queue.group_items(items, knowledge.matcher.normalizer)
@@ -122,5 +123,6 @@ def test_suggestions_are_safe_on_the_shipped_knowledge_base() -> None:
     assert "names 'rent', a topic faq/README.md says goes to staff" in text
     assert "names 'tax'" in text
     assert "sanofi does not know its word 'vaccine'" in text
+    assert "'Who is the CEO of Sanofi China?': names entry sanofi" in text  # extend it, no new neighbour
     assert "too long to be a phrasing" in text
     assert "hello" not in text and "asdkjh" not in text
