@@ -28,7 +28,7 @@ from bot.staff.stats import collect_stats, format_stats
 from bot.words import STAFF
 from handlers.context import AnyApplication, Context, Services, is_private
 from handlers.queue_page import unanswered_page
-from handlers.staff import deliver_reply, is_admin, refuse, staff_name
+from handlers.staff import answer_with_entry, deliver_reply, is_admin, refuse, staff_name
 from handlers.ui import button_text, split_html
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,18 @@ async def answer_command(update: Update, context: Context, svc: Services) -> Non
     item_id = parse_id(parts[1]) if len(parts) == 3 else None
     if item_id is None:
         await message.reply_text(html.escape(USAGE["answer"]))
+        return
+    # /answer ID --entry ENTRY [--learn]: the entry's answer (issue 17), the question learned if asked
+    words = parts[2].split()
+    if words[0] == "--entry":
+        entry = words[1] if len(words) > 1 else ""
+        learn_it = words[2:] == ["--learn"]
+        if not entry or words[2:] not in ([], ["--learn"]):
+            await message.reply_text(html.escape(USAGE["answer"]))
+            return
+        await answer_with_entry(
+            None, svc, context.bot, item_id, entry, user, chat_id=message.chat.id, learn_it=learn_it
+        )
         return
     await message.reply_text(html.escape(await deliver_reply(context.bot, svc, item_id, parts[2], user)))
 

@@ -7,6 +7,7 @@ None) and the handlers re-check whatever it refers to before acting on it.
 Formats (``lang`` is ``en``, ``zh`` or ``zh-Hant``; ids follow the knowledge base's ``[a-z0-9-]`` rule)::
 
     a:<lang>:<entry>           show an entry's answer (did-you-mean, related, topic lists)
+    p:<lang>:<question>:<entry> a did-you-mean choice: show the answer and note the pick on the question
     T:<lang>                   the topic menu
     t:<lang>:<topic>           the entries of a topic
     n:<question>               "None of these": hand the logged question to staff
@@ -29,6 +30,7 @@ _NUM = r"(?:0|[1-9][0-9]{0,17})"
 _LANG = r"(?:en|zh-Hant|zh)"
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "a": re.compile(rf"a:(?P<lang>{_LANG}):(?P<entry>{_ID})"),
+    "p": re.compile(rf"p:(?P<lang>{_LANG}):(?P<question>{_NUM}):(?P<entry>{_ID})"),
     "T": re.compile(rf"T:(?P<lang>{_LANG})"),
     "t": re.compile(rf"t:(?P<lang>{_LANG}):(?P<topic>{_ID})"),
     "n": re.compile(rf"n:(?P<question>{_NUM})"),
@@ -68,6 +70,15 @@ def _checked(data: str) -> str:
 
 def answer(lang: str, entry_id: str) -> str:
     return _checked(f"a:{lang}:{entry_id}")
+
+
+def pick(lang: str, question_id: int | None, entry_id: str) -> str:
+    """A did-you-mean button; a plain answer button when the question was not logged or the data would not
+    fit (the pick is then not noted, the investor still gets the answer)."""
+    data = f"p:{lang}:{question_id}:{entry_id}"
+    if not question_id or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        return answer(lang, entry_id)
+    return _checked(data)
 
 
 def topics(lang: str) -> str:

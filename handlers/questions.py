@@ -96,7 +96,11 @@ async def send_reply(message: Message, svc: Services, reply: Reply) -> None:
         return
     if reply.suggestions:
         rows = [
-            [InlineKeyboardButton(button_text(s.question), callback_data=callbacks.answer(lang, s.entry_id))]
+            [
+                InlineKeyboardButton(
+                    button_text(s.question), callback_data=callbacks.pick(lang, reply.question_id, s.entry_id)
+                )
+            ]
             for s in reply.suggestions
         ]
         none = callbacks.none_of_these(reply.question_id)
@@ -153,7 +157,8 @@ async def on_question(update: Update, context: Context) -> None:
 
 @button
 async def on_answer_button(query: CallbackQuery, action: callbacks.Action, svc: Services, context: Context) -> None:
-    """``a:<lang>:<entry>``: a did-you-mean, related or topic button."""
+    """``a:<lang>:<entry>``: a related or topic button; ``p:<lang>:<question>:<entry>``: a did-you-mean choice,
+    noted on the question (what investors pick teaches staff and the suggestions: issue 17)."""
     answer = svc.assistant.answer(action.entry, action.lang)
     if answer is None or query.message is None or not isinstance(query.message, Message):
         # Forged, or the entry was removed by a knowledge-base edit since the button was sent.
@@ -169,7 +174,14 @@ async def on_answer_button(query: CallbackQuery, action: callbacks.Action, svc: 
     message = query.message
     asked = message.reply_to_message if not is_private(message.chat) else None
     target = asked if asked is not None else message
-    await reply_html(target, format_html(answer), answer_markup(svc, answer, None), quote_message=asked is not None)
+    question = action.question if action.kind == "p" else None
+    markup = answer_markup(svc, answer, question)
+    await reply_html(target, format_html(answer), markup, quote_message=asked is not None)
+    if question and svc.has_store:
+        try:
+            await svc.store.record_pick(question, action.entry)
+        except Exception:  # the investor has the answer; a lost signal is only logged
+            log.exception("could not note the pick of %s for question %s", action.entry, question)
 
 
 @button
@@ -244,6 +256,7 @@ async def on_feedback(query: CallbackQuery, action: callbacks.Action, svc: Servi
 
 def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(on_answer_button, pattern=callbacks.ROUTES["a"]))
+    app.add_handler(CallbackQueryHandler(on_answer_button, pattern=callbacks.ROUTES["p"]))
     app.add_handler(CallbackQueryHandler(on_none_of_these, pattern=callbacks.ROUTES["n"]))
     app.add_handler(CallbackQueryHandler(on_feedback, pattern=callbacks.ROUTES["f"]))
     app.add_handler(MessageHandler(QUESTION_FILTER, on_question))

@@ -8,6 +8,7 @@ re-checks that the sender is an admin (membership of the staff chat is not enoug
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
@@ -16,6 +17,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot.knowledge.learned import learn, unlearn
 from bot.languages import REPLY_LANGS, content_lang
 from bot.staff import desk
 from bot.staff.desk import Outcome
@@ -181,6 +183,12 @@ async def on_staff_button(update: Update, context: Context) -> None:
     elif action.verb == "p":
         await query.answer()
         await answer_with_entry(query, svc, context.bot, action.item, action.entry, by)
+    elif action.verb == "x":  # undo what "Answer with ... + add phrasing" taught
+        outcome = await asyncio.to_thread(unlearn, svc.knowledge.directory, action.item)
+        await query.answer()
+        chat_id = query.message.chat.id if query.message is not None else by.id
+        text = STAFF.unlearned.format(item=action.item) if outcome.ok else f"#{action.item}: {outcome.message}"
+        await context.bot.send_message(chat_id, html.escape(text))
     elif action.verb == "o":
         await query.answer()
         chat_id = query.message.chat.id if query.message is not None else by.id
@@ -199,11 +207,23 @@ async def on_staff_button(update: Update, context: Context) -> None:
 
 
 async def answer_with_entry(
-    query: CallbackQuery, svc: Services, bot: Bot, item_id: int, entry_id: str, by: User
+    query: CallbackQuery | None,
+    svc: Services,
+    bot: Bot,
+    item_id: int,
+    entry_id: str,
+    by: User,
+    *,
+    chat_id: int | None = None,
+    learn_it: bool = True,
 ) -> None:
-    """Send the investor an existing entry's answer, close the item, and give staff the phrasing to add."""
+    """Send the investor an existing entry's answer and close the item; ``learn_it``: the question becomes a
+    phrasing of the entry (faq/learned.yaml). ``query``: the staff post's button (its post is closed);
+    else ``chat_id`` is where staff are told (``/answer ID --entry ENTRY``)."""
     assert svc.store is not None
-    chat_id = query.message.chat.id if query.message is not None else by.id
+    if query is not None:
+        chat_id = query.message.chat.id if query.message is not None else by.id
+    chat_id = chat_id if chat_id is not None else by.id
     item = await svc.store.get_unanswered(item_id)
     entry = svc.knowledge.kb.entries.get(entry_id)
     if item is None or item.status != "new" or entry is None:
@@ -227,12 +247,31 @@ async def answer_with_entry(
         item_id, STAFF.answered_with_entry_reply.format(entry=entry_id), by.id, only_open=True
     )
     lang = content_lang(item.lang) if item.lang in REPLY_LANGS else "en"  # a faq/ language key: en or zh
+    note = STAFF.answered_with_note.format(entry=entry_id, name=staff_name(by), time=format_utc(utcnow()))
+    if query is not None:
+        await _close_post(query, note)
+    if not learn_it:
+        await bot.send_message(
+            chat_id, html.escape(STAFF.answered_with_entry_only.format(item=item_id, entry=entry_id))
+        )
+        return
+    # The question becomes a phrasing of the entry (faq/learned.yaml), checked with the whole knowledge base
+    # and live at the watcher's next reload; the button under the confirmation undoes it.
+    learned = await asyncio.to_thread(learn, svc.knowledge.directory, entry_id, item.text, lang, item.id, by.id)
+    if learned.ok:
+        undo = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(STAFF.button_unlearn, callback_data=callbacks.staff("x", item_id))]]
+        )
+        text = fill_html(STAFF.answered_and_learned, item=item_id, entry=entry_id, question=item.text)
+        await bot.send_message(chat_id, text, reply_markup=undo)
+        return
     snippet = STAFF.phrasing_snippet.format(
         file=entry.file, entry=entry_id, line=entry.line, lang=lang, question=_yaml_scalar(" ".join(item.text.split()))
     )
-    note = STAFF.answered_with_note.format(entry=entry_id, name=staff_name(by), time=format_utc(utcnow()))
-    await _close_post(query, note)
-    await bot.send_message(chat_id, fill_html(STAFF.answered_with_entry, item=item_id, entry=entry_id, snippet=snippet))
+    await bot.send_message(
+        chat_id,
+        fill_html(STAFF.answered_not_learned, item=item_id, entry=entry_id, reason=learned.message, snippet=snippet),
+    )
 
 
 def _yaml_scalar(text: str) -> str:

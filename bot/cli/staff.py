@@ -76,8 +76,21 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     answer = actions.add_parser("answer", help="send a reply to the investor (through the bot) and close the item")
     answer.add_argument("id", type=int, help="item id")
-    answer.add_argument("text", nargs="+", help="the reply (quote it, or the words are joined with spaces)")
+    answer.add_argument("text", nargs="*", help="the reply (quote it, or the words are joined with spaces)")
+    answer.add_argument("--entry", metavar="ENTRY_ID", help="send this entry's answer instead of a text")
+    answer.add_argument("--learn", action="store_true", help="with --entry: also add the question as its phrasing")
     answer.add_argument("--by", type=int, metavar="USER_ID", help="Telegram id of the staff member answering")
+    _faq_option(answer)
+
+    learn = actions.add_parser("learn", help="add the item's question as a phrasing of an entry (sends nothing)")
+    learn.add_argument("id", type=int, help="item id")
+    learn.add_argument("entry", metavar="ENTRY_ID", help="the entry that answers it")
+    learn.add_argument("--by", type=int, metavar="USER_ID", help="Telegram id of the staff member")
+    _faq_option(learn)
+
+    unlearn = actions.add_parser("unlearn", help="undo 'learn': remove the phrasing learned from an item")
+    unlearn.add_argument("id", type=int, help="item id")
+    _faq_option(unlearn)
 
     dismiss = actions.add_parser("dismiss", help="close an item without a reply")
     dismiss.add_argument("id", type=int, help="item id")
@@ -124,6 +137,8 @@ def dispatch(config: Config, args: argparse.Namespace) -> int:
         "list": _list,
         "show": _show,
         "answer": _answer,
+        "learn": _learn,
+        "unlearn": _unlearn,
         "dismiss": _dismiss,
         "export": _export,
         "suggest": _suggest,
@@ -300,8 +315,25 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
     from bot.staff.desk import Outcome
 
     reply = " ".join(args.text).strip()
+    if args.entry is not None and reply:
+        raise _Usage("give a reply text or --entry ENTRY_ID, not both")
+    if args.entry is None and not reply:
+        raise _Usage("give the reply text, or --entry ENTRY_ID to send an entry's answer")
+    if args.learn and args.entry is None:
+        raise _Usage("--learn needs --entry ENTRY_ID")
     if not config.telegram.token:
         raise _Usage(STAFF.cli.not_configured)
+    if args.entry is not None:
+        from bot.render import format_text, render_answer
+
+        waiting = await store.get_unanswered(args.id)
+        if waiting is None:
+            _err(STAFF.cli.no_item.format(item=args.id))
+            return EXIT_PROBLEMS
+        kb = _knowledge(config).kb
+        if args.entry not in kb.entries:
+            raise _Usage(f"there is no entry '{args.entry}' (etown-bot kb list)")
+        reply = format_text(render_answer(kb, kb.entries[args.entry], waiting.lang))
     prepared = await desk.prepare_reply(store, args.id, reply)
     item = prepared.item
     if prepared.outcome is Outcome.NOT_FOUND or item is None:
@@ -340,6 +372,40 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
     except Unreachable as exc:  # the connection itself (getMe while starting up)
         _err(STAFF.cli.unreachable.format(detail=_detail(config, exc), item=item.id))
         return EXIT_PROBLEMS
+    if args.learn and args.entry is not None:
+        return _learned(config, item, args.entry, args.by)
+    return EXIT_OK
+
+
+def _learned(config: Config, item: UnansweredItem, entry_id: str, by: int | None) -> int:
+    """Add ``item``'s question to ``entry_id``'s phrasings (faq/learned.yaml), and say what happened."""
+    from bot.knowledge.learned import learn
+
+    outcome = learn(config.knowledge_dir, entry_id, item.text, item.lang, item=item.id, by=by)
+    if not outcome.ok:
+        _err(f"#{item.id}: {outcome.message}")
+        return EXIT_PROBLEMS
+    undo = f"etown-bot unanswered unlearn {item.id}"
+    print(f"#{item.id}: {outcome.message}; a running bot uses it within seconds; undo: {undo}")
+    return EXIT_OK
+
+
+async def _learn(config: Config, args: argparse.Namespace, store: Store) -> int:
+    item = await store.get_unanswered(args.id)
+    if item is None:
+        _err(STAFF.cli.no_item.format(item=args.id))
+        return EXIT_PROBLEMS
+    return _learned(config, item, args.entry, args.by)
+
+
+async def _unlearn(config: Config, args: argparse.Namespace, store: Store) -> int:
+    from bot.knowledge.learned import unlearn
+
+    outcome = unlearn(config.knowledge_dir, item=args.id)
+    if not outcome.ok:
+        _err(outcome.message)
+        return EXIT_PROBLEMS
+    print(outcome.message)
     return EXIT_OK
 
 
@@ -412,7 +478,9 @@ async def _suggest(config: Config, args: argparse.Namespace, store: Store) -> in
 
     knowledge = _knowledge(config)
     groups = await queue.open_groups(store, knowledge.matcher.normalizer)
-    print(suggest.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score), end="")
+    picks = await store.picks()
+    text = suggest.suggest_yaml(groups, knowledge.kb, knowledge.matcher, min_score=args.min_score, picks=picks)
+    print(text, end="")
     return EXIT_OK
 
 

@@ -111,6 +111,7 @@ def _load(directory: Path, files: list[Path], today: dt.date) -> LoadResult:
         ("topics.yaml", validation.add_topics),
         ("synonyms.yaml", validation.add_synonyms),
         ("smalltalk.yaml", validation.add_smalltalk),
+        ("learned.yaml", validation.add_learned),
     ):
         if special in parsed:
             name, data = parsed.pop(special)

@@ -65,6 +65,10 @@ FACT_KEYS = (
     "related",
     "keywords",
 )
+# learned.yaml (bot.knowledge.learned): phrasings staff taught by answering a queued question with an entry.
+LEARNED_FILE = "learned.yaml"
+LEARNED_KEYS = ("entry", "question", "lang", "item", "added", "by")
+MAX_LEARNED_CHARS = 300  # a phrasing, not a message pasted in (bot/staff/suggest.py proposes at most 200)
 HISTORY_KEYS = ("value", "qualifier", "unit", "period", "source", "verified")
 SOURCE_KEYS = ("id", "title", "url", "published", "reprint")
 TOPIC_KEYS = ("id", "title", "order")

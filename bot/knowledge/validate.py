@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.knowledge import schema
-from bot.knowledge.model import Entry, Figure, SmallTalk, Source, Topic, Unit
+from bot.knowledge.model import LANGS, Entry, Figure, SmallTalk, Source, Topic, Unit
 from bot.knowledge.reader import LineDict, LineList, line_of
 from bot.knowledge.schema import Checker, Draft
-from bot.matching.text import clean
+from bot.matching.text import clean, has_han
 
 STALE_AFTER_DAYS = 3 * 365 + 1  # "older than three years", leap day included
 
@@ -29,6 +29,8 @@ class Validation:
         self.today = today
         self.unreadable_ids: set[str] = set()  # ids in files that could not be read (not reported again)
         self.file_times: dict[str, float] = {}  # file name -> modification time (``cross_check_questions``)
+        self.learned: list[tuple[str, str, str, int]] = []  # (entry id, question, lang, line) of learned.yaml
+        self.learned_file: str | None = None
         self.check = Checker()
         self.sources: dict[str, Source] = {}
         self.topics: list[Topic] = []
@@ -73,6 +75,62 @@ class Validation:
     def add_smalltalk(self, file: str, data: Any) -> None:
         self.smalltalk = schema.smalltalk(self.check, file, data)
         self.smalltalk_file = file
+
+    def add_learned(self, file: str, data: Any) -> None:
+        """``learned.yaml`` (``bot.knowledge.learned``): phrasings staff taught, added to entries in ``finish``."""
+        self.learned_file = file
+        if data is None:
+            return
+        if not isinstance(data, LineList):
+            self.check.error(file, 1, None, "learned.yaml must be a list of {entry, question} items")
+            return
+        for item in data:
+            if not isinstance(item, LineDict):
+                self.check.error(file, line_of(data), None, "each learned item must be a mapping (entry, question)")
+                continue
+            self.check.unknown_keys(file, item, schema.LEARNED_KEYS, None)
+            entry_id = self.check.text(file, item, "entry", None, required=True)
+            question = self.check.text(file, item, "question", entry_id, required=True)
+            lang = item.get("lang", None)
+            if entry_id is None or question is None:
+                continue
+            if lang is not None and lang not in LANGS:
+                self.check.error(
+                    file, line_of(item, "lang"), entry_id, f"learned 'lang' must be en or zh (got {lang!r})"
+                )
+                continue
+            if len(question) > schema.MAX_LEARNED_CHARS:
+                self.check.error(
+                    file,
+                    line_of(item, "question"),
+                    entry_id,
+                    f"a learned question is at most {schema.MAX_LEARNED_CHARS} characters",
+                )
+                continue
+            self.learned.append((entry_id, question, lang or ("zh" if has_han(question) else "en"), item.line))
+
+    def apply_learned(self, entries: dict[str, Entry]) -> None:
+        """Add the learned phrasings to their entries. A phrasing of an entry that is gone, or one the
+        knowledge base has already, is a warning and left out: a staff click must never stop a reload."""
+        if not self.learned or self.learned_file is None:
+            return
+        owner = {key: entry_id for entry_id, draft in self.drafts.items() for key, _, _ in draft.phrasings}
+        for entry_id, question, lang, line in self.learned:
+            entry = entries.get(entry_id)
+            if entry is None:
+                self.check.warn(
+                    self.learned_file, line, entry_id, "learned for an entry that no longer exists: left out"
+                )
+                continue
+            key = clean(question)
+            if key in owner:
+                self.check.warn(
+                    self.learned_file, line, entry_id, f"already a phrasing of '{owner[key]}': {question!r} left out"
+                )
+                continue
+            owner[key] = entry_id
+            questions = {**entry.questions, lang: (*entry.questions.get(lang, ()), question)}
+            entries[entry_id] = Entry(**{**entry.__dict__, "questions": questions})
 
     def add_entries(self, file: str, data: Any) -> None:
         for item in schema.entry_items(self.check, file, data):
@@ -206,6 +264,7 @@ class Validation:
                     self.check.error(file, line, entry_id, f"'{{{{{ref}}}}}' is not the id of a fact")
             entries[entry_id] = Entry(**{**entry.__dict__, **updates})
         self.cross_check_questions(entries)
+        self.apply_learned(entries)
         self.warnings(entries)
         self.cross_check_smalltalk(entries)
         return entries

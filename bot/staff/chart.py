@@ -10,7 +10,8 @@ from bot.words import STAFF
 
 
 def render_chart(daily: Sequence[DayCount], title: str = STAFF.stats.chart_title) -> bytes:
-    """A PNG bar chart of answered vs not answered (suggested or unanswered) questions per day.
+    """A PNG bar chart per day, stacked: answered, picked from a did-you-mean, a did-you-mean nobody picked
+    from, handed to staff, and small talk or unclear messages (no questions) on top.
 
     CPU-bound for about 0.1 s: call it through ``asyncio.to_thread`` from the bot.
     """
@@ -23,10 +24,18 @@ def render_chart(daily: Sequence[DayCount], title: str = STAFF.stats.chart_title
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     positions = list(range(len(daily)))
-    answered = [d.answered for d in daily]
-    other = [d.not_answered for d in daily]
-    axes.bar(positions, answered, color="#2e7d32", label=STAFF.stats.chart_answered)
-    axes.bar(positions, other, bottom=answered, color="#c62828", label=STAFF.stats.chart_not_answered)
+    said = STAFF.stats
+    series = (
+        ([d.answered for d in daily], "#2e7d32", said.chart_answered),
+        ([d.picked for d in daily], "#81c784", said.chart_picked),
+        ([d.suggested - d.picked for d in daily], "#f9a825", said.chart_suggested),
+        ([d.unanswered for d in daily], "#c62828", said.chart_to_staff),
+        ([d.smalltalk + d.unclear for d in daily], "#9e9e9e", said.chart_chat),
+    )
+    bottom = [0] * len(daily)
+    for values, color, label in series:
+        axes.bar(positions, values, bottom=bottom, color=color, label=label)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     step = max(1, len(daily) // 6)
     axes.set_xticks(positions[::step], [d.day[5:] for d in daily][::step])
     axes.set_xlim(-0.6, max(len(daily), 1) - 0.4)

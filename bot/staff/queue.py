@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from bot.storage import Store, UnansweredItem
 
 GROUP_SIMILARITY = 80.0  # rapidfuzz token_sort_ratio (0..100) of normalised texts that puts two questions together
+# ... or this share of their key words in common (Jaccard): paraphrases share key words, not wording.
+KEY_OVERLAP = 0.5
+KEY_ZIPF = 5.0  # a key word is rarer than this in general language (wordfreq Zipf): "rent", "tax", "hukou"
+COMMON_SHARE = 1 / 3  # in a queue of COMMON_MIN items or more, a word in this share of them is no key word
+COMMON_MIN = 6
+MIN_SHARED = 2
 GROUPS_PER_PAGE = 10
 MAX_OPEN_ITEMS = 5000  # open items read for grouping; a queue this long needs triage, not a longer list
 
@@ -57,6 +63,15 @@ def _group_key(text: str, normalizer: Normalizer) -> str:
     return normalizer.segmented(text) or clean(text) or text.strip()
 
 
+def _key_words(text: str, normalizer: Normalizer) -> frozenset[str]:
+    """The question's key words, stemmed and with synonyms applied: those rarer than ``KEY_ZIPF``."""
+    from bot.matching.text import zipf
+
+    return frozenset(
+        token for token, surface in normalizer.words(normalizer.normalize(text)) if zipf(surface) < KEY_ZIPF
+    )
+
+
 def group_items(
     items: Iterable[UnansweredItem], normalizer: Normalizer | None = None, similarity: float = GROUP_SIMILARITY
 ) -> list[Group]:
@@ -73,17 +88,32 @@ def group_items(
     normalizer = normalizer or Normalizer()
     ordered = sorted(items, key=lambda item: (item.created_at, item.id), reverse=True)
     keys: list[str] = []  # each group's first key, what newcomers are compared with
+    key_words: list[frozenset[str]] = []  # each group's first item's key words
     exact: dict[str, int] = {}
     members: list[list[tuple[UnansweredItem, str]]] = []
+    words_of = {item.id: _key_words(item.text, normalizer) for item in ordered}
+    # What nearly every question names ("etown", "bda") says nothing about which question it is.
+    seen = Counter(word for words in words_of.values() for word in words)
+    common = {w for w, n in seen.items() if n >= COMMON_SHARE * len(ordered)} if len(ordered) >= COMMON_MIN else set()
     for item in ordered:
         key = _group_key(item.text, normalizer)
+        own = words_of[item.id] - common
         index = exact.get(key)
         if index is None and keys:
             hit = process.extractOne(key, keys, scorer=fuzz.token_sort_ratio, score_cutoff=similarity)
             index = hit[2] if hit is not None else None
+        if index is None and similarity < 100 and len(own) >= MIN_SHARED:  # 100: the same wording only
+            # Two key words at least: "Hengrui" alone is a company, not a question.
+            overlaps = [
+                len(own & (w - common)) / len(own | (w - common)) if len(own & (w - common)) >= MIN_SHARED else 0.0
+                for w in key_words
+            ]
+            best = max(range(len(overlaps)), key=overlaps.__getitem__, default=None)
+            index = best if best is not None and overlaps[best] >= KEY_OVERLAP else None
         if index is None:
             index = len(keys)
             keys.append(key)
+            key_words.append(words_of[item.id])
             members.append([])
         exact.setdefault(key, index)
         members[index].append((item, key))

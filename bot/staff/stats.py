@@ -29,7 +29,7 @@ class WindowStats:
     since: str
     counts: StatusCounts
 
-    def rate(self, status: Literal["answered", "suggested", "unanswered"]) -> float:
+    def rate(self, status: Literal["answered", "suggested", "unanswered", "picked"]) -> float:
         """Share of the window's questions with that status (0 when there were none)."""
         total = self.counts.total
         return getattr(self.counts, status) / total if total else 0.0
@@ -91,14 +91,20 @@ def format_stats(summary: StatsSummary) -> str:
     said = STAFF.stats
     window, total, answered, suggested, unanswered = said.columns
     smalltalk, unclear = said.chat_columns
+    picked = said.picked_column
     lines = [said.heading.format(time=format_utc(summary.generated_at))]
-    lines.append(f"{window:<8}{total:>7}{answered:>10}{suggested:>11}{unanswered:>12}{smalltalk:>12}{unclear:>9}")
+    lines.append(
+        f"{window:<8}{total:>7}{answered:>10}{picked:>9}{suggested:>11}{unanswered:>12}{smalltalk:>12}{unclear:>9}"
+    )
     for row in summary.windows:
+        # A did-you-mean an entry was picked from is counted as picked, not again as suggested.
+        shown = row.rate("suggested") - row.rate("picked")
         lines.append(
             f"{row.label:<8}{row.counts.total:>7}{_percent(row.rate('answered')):>10}"
-            f"{_percent(row.rate('suggested')):>11}{_percent(row.rate('unanswered')):>12}"
+            f"{_percent(row.rate('picked')):>9}{_percent(shown):>11}{_percent(row.rate('unanswered')):>12}"
             f"{row.counts.smalltalk:>12}{row.counts.unclear:>9}"
         )
+    lines.append(said.columns_note)
     ratio = summary.helpful_ratio
     feedback = summary.helpful + summary.not_helpful
     lines.append("")
@@ -131,6 +137,9 @@ def stats_dict(summary: StatsSummary) -> dict[str, Any]:
                 "answered_rate": round(w.rate("answered"), 4),
                 "suggested_rate": round(w.rate("suggested"), 4),
                 "unanswered_rate": round(w.rate("unanswered"), 4),
+                # of "suggested": an entry was picked from the did-you-mean list
+                "picked": w.counts.picked,
+                "picked_rate": round(w.rate("picked"), 4),
                 # messages that were no question: not in "total", never queued for staff
                 "smalltalk": w.counts.smalltalk,
                 "unclear": w.counts.unclear,
@@ -148,7 +157,18 @@ def stats_dict(summary: StatsSummary) -> dict[str, Any]:
             {"question": g.representative, "count": g.count, "newest": g.newest, "item_ids": list(g.item_ids)}
             for g in summary.top_groups
         ],
-        "daily": [{"day": d.day, "answered": d.answered, "not_answered": d.not_answered} for d in summary.daily],
+        "daily": [
+            {
+                "day": d.day,
+                "answered": d.answered,
+                "not_answered": d.not_answered,
+                "picked": d.picked,
+                "suggested": d.suggested,
+                "unanswered": d.unanswered,
+                "smalltalk": d.smalltalk + d.unclear,
+            }
+            for d in summary.daily
+        ],
         "undelivered": summary.undelivered,
         "quarantined": summary.quarantined,
     }

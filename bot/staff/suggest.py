@@ -70,6 +70,7 @@ STAFF_ONLY = (
     "rent rents rental price prices tax taxes hotline phone telephone email e-mail address wechat "
     "租金 房租 地价 价格 税 税率 税收 电话 热线 邮箱 地址 微信"
 )
+MIN_PICKERS = 2  # investors who picked the same entry for the same question before it is proposed
 MAX_PHRASING_CHARS = 200  # longer is a message pasted in, not a way of asking (a 3,105-character one was copied)
 # A phrasing is proposed only when its entry knows the question's key words. A key word is one rarer than
 # COMMON_ZIPF in general language; unknown to the entry with a weight (the matcher's ``missing`` signal)
@@ -85,8 +86,12 @@ def suggest_yaml(
     matcher: Matcher,
     min_score: float | None = None,
     max_phrasings: int = 10,
+    picks: Sequence[tuple[str, str, int]] = (),
+    min_pickers: int = MIN_PICKERS,
 ) -> str:
-    """YAML for staff to paste into ``faq/``: open groups as new phrasings of their nearest entry, or
+    """YAML for staff to paste into ``faq/``: questions investors answered themselves by picking the same
+    entry from a did-you-mean (``picks``: question, entry, askers; at least ``min_pickers`` investors),
+    first; then open groups as new phrasings of their nearest entry, or
     as skeletons of new entries when no entry is near enough (score below ``min_score``, by default
     halfway between the matcher's suggest and answer thresholds).
 
@@ -115,6 +120,29 @@ def suggest_yaml(
     named_in = _names_index(kb, matcher)
     phrasings: dict[str, dict[str, list[str]]] = {}
     notes: dict[str, list[str]] = {}
+    # The same question (case and punctuation folded) picked with the same entry by several investors: they
+    # told the bot which entry answers it. Still no small talk, no long message, nothing the entry's answer
+    # says the sources do not give.
+    picked: dict[tuple[str, str], tuple[str, int]] = {}
+    for text, entry_id, askers in picks:
+        key = (clean(text), entry_id)
+        wording, count = picked.get(key, (text, 0))
+        picked[key] = (wording, count + askers)
+    for (_, entry_id), (text, askers) in sorted(picked.items(), key=lambda kv: -kv[1][1]):
+        normalized = normalizer.normalize(text)
+        entry = kb.entries.get(entry_id)
+        if askers < min_pickers or entry is None or not normalized or normalized in known:
+            continue
+        if len(text) > MAX_PHRASING_CHARS or matcher.chat(text) is not None:
+            continue
+        ranked = [c for c in matcher.rank(text, 3) if c.entry_id == entry_id]
+        if ranked and ranked[0].gap:
+            continue
+        known.add(normalized)
+        phrasings.setdefault(entry_id, {}).setdefault(detect_language(text), []).append(text)
+        if entry_id not in notes:
+            notes[entry_id] = [said.add_under.format(entry=entry_id, file=entry.file, line=entry.line)]
+        notes[entry_id].append(said.picked_note.format(count=askers))
     new_entries: list[tuple[str, dict[str, Any]]] = []
     skipped: list[str] = []
     taken = set(kb.entries)

@@ -74,6 +74,20 @@ class QuestionLog(Database):
         await settled(self.queue_question(record))
         return record.id
 
+    async def record_pick(self, question_id: int, entry_id: str) -> bool:
+        """Note the entry an investor chose from question ``question_id``'s did-you-mean list (the last
+        choice counts); False when the question is not in the log (never logged, forgotten, purged)."""
+        if not fits_int64(question_id):
+            return False
+
+        async def run(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute(
+                "UPDATE questions SET picked = ? WHERE id = ? AND status = 'suggested'", (entry_id, question_id)
+            )
+            return bool(cursor.rowcount)
+
+        return bool(await self._write(run))
+
     def queue_question(self, record: QuestionRecord, *, soon: bool = True) -> asyncio.Future[None]:
         """Queue a question's row (its id from ``question_id``) without waiting for the write.
 

@@ -34,6 +34,7 @@ class QuestionRecord:
     entry_id: str | None
     score: float
     delivered: bool = True  # False: the reply could not be sent (Telegram error); staff were told
+    picked: str | None = None  # the entry the investor chose from its did-you-mean list
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,11 @@ class StatusCounts:
     """Logged messages by the bot's decision: ``total`` counts the questions, small talk and unclear apart."""
 
     answered: int = 0
-    suggested: int = 0
+    suggested: int = 0  # a did-you-mean list was shown; ``picked`` of them had an entry chosen from it
     unanswered: int = 0
     smalltalk: int = 0
     unclear: int = 0
+    picked: int = 0
 
     @property
     def total(self) -> int:
@@ -140,8 +142,9 @@ class DayCount:
     answered: int = 0
     suggested: int = 0
     unanswered: int = 0
-    smalltalk: int = 0  # not questions: not in the chart
+    smalltalk: int = 0
     unclear: int = 0
+    picked: int = 0  # of ``suggested``: an entry was chosen from the did-you-mean list
 
     @property
     def not_answered(self) -> int:

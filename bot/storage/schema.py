@@ -149,6 +149,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX questions_asked_at ON questions (asked_at);
     CREATE INDEX questions_user ON questions (user_id);
     """,
+    # 7: the entry an investor picked from a question's did-you-mean list: a signal staff and the
+    # suggestions learn from (issue 17). On the question's row, so /forget and retention take it along.
+    """
+    ALTER TABLE questions ADD COLUMN picked TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,9 +14,11 @@ class Stats(Database):
     async def status_counts(self, since: str | None = None) -> StatusCounts:
         """Questions asked at or after ``since`` (a stored timestamp; None: all) by decision."""
         rows = await self._fetch(
-            "SELECT status, COUNT(*) FROM questions WHERE asked_at >= ? GROUP BY status", (since or "",)
+            "SELECT status, COUNT(*), COUNT(picked) FROM questions WHERE asked_at >= ? GROUP BY status", (since or "",)
         )
-        return StatusCounts(**{str(r[0]): int(r[1]) for r in rows})
+        counts = {str(r[0]): int(r[1]) for r in rows}
+        picked = sum(int(r[2]) for r in rows if r[0] == "suggested")
+        return StatusCounts(**counts, picked=picked)
 
     async def top_entries(self, since: str | None = None, limit: int = 5) -> list[tuple[str, int]]:
         """The entries answered most often since ``since``: (entry id, count), most first."""
@@ -33,18 +35,29 @@ class Stats(Database):
         first = today - dt.timedelta(days=days - 1)
         end = today + dt.timedelta(days=1)
         rows = await self._fetch(
-            "SELECT substr(asked_at, 1, 10) AS day, status, COUNT(*) FROM questions"
+            "SELECT substr(asked_at, 1, 10) AS day, status, COUNT(*), COUNT(picked) FROM questions"
             " WHERE asked_at >= ? AND asked_at < ? GROUP BY day, status",
             (first.isoformat(), end.isoformat()),
         )
         found: dict[str, dict[str, int]] = {}
         for row in rows:
             found.setdefault(str(row[0]), {})[str(row[1])] = int(row[2])
+            if row[1] == "suggested":
+                found[str(row[0])]["picked"] = int(row[3])
         result = []
         for offset in range(days):
             day = (first + dt.timedelta(days=offset)).isoformat()
             result.append(DayCount(day, **found.get(day, {})))
         return result
+
+    async def picks(self) -> list[tuple[str, str, int]]:
+        """(question text, picked entry, askers) of the picks from did-you-mean lists; the caller folds
+        texts that differ only in case or punctuation. Rows with no asker (console, forgotten) count once."""
+        rows = await self._fetch(
+            "SELECT text, picked, COUNT(DISTINCT coalesce(user_id, -id)) FROM questions WHERE picked IS NOT NULL"
+            " GROUP BY text, picked"
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def count_undelivered(self, since: str | None = None) -> int:
         """Questions asked at or after ``since`` whose reply never reached the investor."""

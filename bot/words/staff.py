@@ -59,6 +59,21 @@ STAFF = StaffWords(
     entry_blocked="#{item}: the investor has blocked the bot; the item stays open.",
     answered_with_note="Answered with {entry} by {name} at {time}",
     phrasing_snippet="# {file}, entry '{entry}' (line {line}): add under questions.{lang}:\n    - {question}",
+    answered_and_learned=(
+        "✓ #{item}: the investor has the answer of ",
+        code("{entry}"),
+        '. "{question}" is now one of its phrasings (faq/learned.yaml): the next investor who asks it this '
+        "way gets the answer without staff, once the bot reloads (within seconds).",
+    ),
+    answered_not_learned=(
+        "✓ #{item}: the investor has the answer of ",
+        code("{entry}"),
+        ". The question was not added as a phrasing ({reason}). To add it by hand:\n",
+        pre("{snippet}"),
+    ),
+    button_unlearn="Undo: forget this phrasing",
+    answered_with_entry_only="✓ #{item}: the investor has the answer of {entry}.",
+    unlearned="#{item}: the phrasing learned from it is removed (faq/learned.yaml); the bot reloads within seconds.",
     answered_with_entry=(
         "✓ #{item}: the investor has the answer of ",
         code("{entry}"),
@@ -89,7 +104,7 @@ STAFF = StaffWords(
     usage=MappingProxyType(
         {
             "unanswered": "Usage: /unanswered [PAGE]",
-            "answer": "Usage: /answer ID your reply to the investor",
+            "answer": "Usage: /answer ID your reply to the investor, or /answer ID --entry ENTRY_ID [--learn]",
             "dismiss": "Usage: /dismiss ID",
             "export": "Usage: /export [YYYY-MM-DD] [YYYY-MM-DD]",
         }
@@ -184,6 +199,11 @@ STAFF = StaffWords(
         heading="Questions (as of {time})",
         columns=("window", "total", "answered", "suggested", "unanswered"),
         chat_columns=("small talk", "unclear"),
+        picked_column="picked",
+        columns_note=(
+            "answered: by the bot; picked: from a did-you-mean; suggested: a did-you-mean nothing was picked from; "
+            "unanswered: handed to staff"
+        ),
         helpful="Helpful (30 d): {percent} of {count} rating(s)",
         no_ratings="Helpful (30 d): no ratings",
         top_entries="Top entries (30 d):",
@@ -194,6 +214,10 @@ STAFF = StaffWords(
         chart_title="Questions per day, last 30 days (UTC)",
         chart_answered="answered",
         chart_not_answered="not answered",
+        chart_picked="picked from did-you-mean",
+        chart_suggested="did-you-mean, none picked",
+        chart_to_staff="handed to staff",
+        chart_chat="small talk / unclear",
     ),
     eval=EvalWords(
         cases="cases: {cases} ({in_scope} in scope, {out_of_scope} out of scope)",
@@ -230,6 +254,7 @@ STAFF = StaffWords(
         ),
         add_under="{entry} ({file}:{line}): add under its questions:",
         phrasing_note="asked {count}x, newest {newest}, score {score:.2f}",
+        picked_note="picked from a did-you-mean by {count} investors",
         new_entry_note="asked {count}x, newest {newest}",
         nearest_too_far="; nearest: {entry} {score:.2f} (too far)",
         skipped_heading="Left out (answer these in the queue; they are no phrasing or entry to add):",

@@ -198,6 +198,12 @@ class StatsWords:
     chart_title: str
     chart_answered: str
     chart_not_answered: str
+    chart_picked: str
+    chart_suggested: str
+    chart_to_staff: str
+    chart_chat: str
+    picked_column: str
+    columns_note: str
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,7 @@ class SuggestWords:
     instructions: tuple[str, ...]
     add_under: str
     phrasing_note: str
+    picked_note: str
     new_entry_note: str
     nearest_too_far: str
     skipped_heading: str  # questions left out, each with why
@@ -263,6 +270,11 @@ class StaffWords:
     entry_blocked: str
     answered_with_note: str
     phrasing_snippet: str
+    answered_and_learned: Template
+    answered_not_learned: Template
+    button_unlearn: str
+    answered_with_entry_only: str
+    unlearned: str
     answered_with_entry: Template
     # the /unanswered pages
     queue_empty: str

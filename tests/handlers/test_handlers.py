@@ -277,10 +277,18 @@ async def test_did_you_mean_buttons_then_a_choice(unsure: Harness) -> None:
     assert 2 <= len(labels) <= 4
     assert labels[-1][0] == "None of these"
     assert labels[-1][1].startswith("n:")
-    assert ("How many biotech companies are in E-Town?", "a:en:companies") in labels
-    calls = await unsure.click(USER, "a:en:companies")
+    # issue 17: a choice is noted on the question (p:<lang>:<question>:<entry>), so stats and suggestions see it
+    store = unsure.services.store
+    assert store is not None
+    (question,) = await store.recent_questions()
+    pick = f"p:en:{question.id}:companies"
+    assert ("How many biotech companies are in E-Town?", pick) in labels
+    calls = await unsure.click(USER, pick)
     assert len(answered_queries(calls)) == 1
     assert "more than 5,000 companies" in only_message(calls)["text"]
+    (question,) = await store.recent_questions()
+    assert question.picked == "companies"
+    assert (await store.status_counts()).picked == 1
 
 
 async def test_none_of_these_queues_the_question_once(unsure: Harness) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, MatchingConfig, StaffConfig
+from handlers.admin import reload_knowledge
 from handlers.staff import post_item
 from tests.botapi_server import DEFAULT_SUPERGROUP_ID, FakeBotAPI
 from tests.conftest import MINI_KB
@@ -25,6 +26,13 @@ ADMIN_COMMANDS = ["/unanswered", "/answer 1 hello", "/dismiss 1", "/stats", "/ex
 
 
 def staff_config(tmp_path: Path, faq: Path = MINI_KB) -> Config:
+    # The repository's folders are copied: a staff button may teach the bot a phrasing (learned.yaml), which
+    # must not reach them. A test's own folder is used as it is (the test edits it).
+    if not faq.resolve().is_relative_to(tmp_path.resolve()):
+        copy = tmp_path / f"{faq.name}-copy"
+        if not copy.exists():
+            shutil.copytree(faq, copy)
+        faq = copy
     return replace(make_config(tmp_path, faq=faq), staff=StaffConfig(admins=(ADMIN,), chat_id=STAFF))
 
 
@@ -142,10 +150,23 @@ async def test_answer_with_an_entry_sends_its_answer_and_the_phrasing_to_add(tg:
     investor = [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
     assert investor and "Answer from the Beijing E-Town team" in investor[0]["text"]
     staff = [m for m in sent(calls) if int(m["chat_id"]) == STAFF]
-    assert "add it to the knowledge base" in staff[-1]["text"]
-    assert "- &quot;how much do biotech firms pay for rent&quot;" in staff[-1]["text"]
+    # issue 17: the question is learned by itself (faq/learned.yaml), checked, live at the next reload
+    assert "is now one of its phrasings (faq/learned.yaml)" in staff[-1]["text"]
     edited = sent(calls, "editMessageText")[0]
     assert "Answered with" in edited["text"] and "reply_markup" not in edited
+    learned = tg.services.knowledge.directory / "learned.yaml"
+    assert "how much do biotech firms pay for rent" in learned.read_text(encoding="utf-8")
+    await reload_knowledge(tg.services)
+    again = await tg.send(ZH_INVESTOR, "how much do biotech firms pay for rent")
+    assert not [m for m in sent(again) if int(m["chat_id"]) == STAFF]  # answered, not queued
+    assert "5,000" in next(m for m in sent(again) if int(m["chat_id"]) == ZH_INVESTOR)["text"]
+    # Undo: the button under the confirmation removes what was learned.
+    confirmation = tg.api.last_message(STAFF)
+    assert confirmation is not None
+    undo = next(data for _, data in buttons(confirmation) if data.startswith("s:x:"))
+    calls = await tg.click(ADMIN, undo, chat_id=STAFF, message=confirmation)
+    assert "the phrasing learned from it is removed" in sent(calls)[-1]["text"]
+    assert not learned.exists()
 
 
 async def test_dismiss_button_and_commands(tg: Harness) -> None:
@@ -434,3 +455,17 @@ async def test_edge_ids_and_dates_that_are_valid_are_taken(tg: Harness) -> None:
     (upload,) = tg.api.uploads(ADMIN)
     assert upload.filename == "etown-questions-2000-01-01-to-2100-12-31.csv"
     assert sent(await tg.send(ADMIN, "/unanswered 9223372036854775807"))[0]["text"] == "No open questions. 🎉"
+
+
+async def test_answer_command_with_an_entry_and_learn(tg: Harness) -> None:
+    # issue 17: /answer ID --entry ENTRY [--learn], as the button and the command line do
+    await ask_unknown(tg, text="tally of life-science firms in the zone")
+    calls = await tg.send(ADMIN, "/answer 1 --entry companies --learn")
+    investor = [m for m in sent(calls) if int(m["chat_id"]) == INVESTOR]
+    assert investor and "more than 5,000" in investor[0]["text"]
+    assert "is now one of its phrasings" in next(m["text"] for m in sent(calls) if int(m["chat_id"]) == ADMIN)
+    assert (tg.services.knowledge.directory / "learned.yaml").exists()
+    await ask_unknown(tg, text="another question nobody answers here")
+    calls = await tg.send(ADMIN, "/answer 2 --entry companies")
+    assert "✓ #2: the investor has the answer of companies." in sent(calls)[-1]["text"]
+    assert "Usage" in sent(await tg.send(ADMIN, "/answer 2 --entry"))[0]["text"]

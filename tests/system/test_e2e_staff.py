@@ -106,3 +106,59 @@ def test_the_watcher_reloads_faq_edits_and_tells_the_staff_chat(bot: Bot) -> Non
     notice = api.wait_for("sendMessage", to_chat(STAFF), timeout=TIMEOUT, since=mark)  # type: ignore[arg-type]
     assert "Knowledge base reloaded" in notice.params["text"]
     assert bot.stop() == 0
+
+
+def test_staff_answer_with_an_entry_teaches_the_real_bot(bot: Bot) -> None:
+    # issue 17: queued, answered with an entry and learned in Telegram; the next investor asking the same way
+    # is answered without staff; the learned file passes check; undo removes it.
+    from bot.knowledge.load import load_knowledge_base
+
+    api = bot.api
+    bot.start()
+    question = "tally of life-science firms in the zone"
+    mark = api.mark()
+    api.push_message(INVESTOR, question, first_name="Wei")
+    post_call = api.wait_for("sendMessage", to_chat(STAFF), timeout=TIMEOUT, since=mark)  # type: ignore[arg-type]
+    assert question in post_call.params["text"]
+    post = api.last_message(STAFF)
+    assert post is not None
+    markup = post_call.params.get("reply_markup") or {}
+    learn = next(
+        b["callback_data"]
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+        if b.get("callback_data", "").startswith("s:p:")
+    )
+    assert learn.endswith(":companies")
+    mark = api.mark()
+    api.push_update(api.callback_update(ADMIN, learn, chat_id=STAFF, message=post))
+    answer = api.wait_for("sendMessage", to_chat(INVESTOR), timeout=TIMEOUT, since=mark)  # type: ignore[arg-type]
+    assert "more than 5,000" in answer.params["text"]
+    learned = api.wait_for(
+        "sendMessage",
+        lambda c: str(c.params.get("chat_id")) == str(STAFF) and "faq/learned.yaml" in c.params.get("text", ""),
+        timeout=TIMEOUT,
+        since=mark,
+    )
+    assert load_knowledge_base(bot.faq).kb is not None  # the learned file passes check
+    # The watcher reloads within seconds: the same question from another investor needs no staff.
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        reply = say(api, STRANGER, question)
+        if "more than 5,000" in reply["text"] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert "more than 5,000" in reply["text"]
+    undo = next(
+        b["callback_data"]
+        for row in (learned.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+        if b.get("callback_data", "").startswith("s:x:")
+    )
+    confirmation = api.last_message(STAFF)
+    mark = api.mark()
+    api.push_update(api.callback_update(ADMIN, undo, chat_id=STAFF, message=confirmation))
+    removed = api.wait_for("sendMessage", to_chat(STAFF), timeout=TIMEOUT, since=mark)  # type: ignore[arg-type]
+    assert "is removed" in removed.params["text"]
+    assert not (bot.faq / "learned.yaml").exists()
+    assert bot.stop() == 0

@@ -10,21 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.knowledge.load import load_knowledge_base
+from tests.bot.cli.test_cli import _no_local_config, run  # noqa: F401  (the same isolation and runner)
 from tests.conftest import MINI_KB
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def _no_local_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
 
 
 def test_list_every_entry_and_by_topic(capsys: pytest.CaptureFixture[str]) -> None:

@@ -174,19 +174,18 @@ ALIKE = (
     ("zh", "在哪里有生物医药产业园"),
 )
 # What `unanswered list` printed for ALIKE before the synonym and segmentation caches (eca0b28, the same
-# database and knowledge base): with the caches cold or warm, not a byte may differ.
+# database and knowledge base): with the caches cold or warm, not a byte may differ. Regenerated in session 11
+# for the key-word grouping (issue 17): 9 groups then, the 6 the list was written as now (#3, #12 and #10 were
+# paraphrases left alone by token_sort_ratio).
 LIST_BEFORE_CACHES = """\
-13 open question(s) in 9 group(s); page 1 of 1
+13 open question(s) in 6 group(s); page 1 of 1
 asked  newest      items                     question
+    3  {day}  #12 #5 #4                 經開區有沒有針對細胞治療企業的專項補貼？
     3  {day}  #11 #7 #6                 怎么申请亦庄的人才公寓
-    2  {day}  #5 #4                     經開區有沒有針對細胞治療企業的專項補貼？
-    2  {day}  #2 #1                     Is there office space for rent near Yizhuang subway station
-    1  {day}  #13                       在哪里有生物医药产业园
-    1  {day}  #12                       有没有专项补贴给细胞治疗企业
-    1  {day}  #10                       北京经济技术开发区生物医药产业园在哪里
+    3  {day}  #3 #2 #1                  office rents near the subway in E-Town?
+    2  {day}  #13 #10                   在哪里有生物医药产业园
     1  {day}  #9                        Can a foreign-owned CRO register in E-Town without a Chinese partner?
     1  {day}  #8                        BDA的CRO注册流程是什么
-    1  {day}  #3                        office rents near the subway in E-Town?
 """
 
 
@@ -515,3 +514,48 @@ def test_a_console_question_is_marked_and_cannot_be_answered(
         code, _, err = run(with_bot(config, api), capsys, "unanswered", "answer", str(item_id), "Hello")
         assert api.sent_messages() == []
     assert code == 1 and "asked in the console chat" in err and item(config, item_id).status == "new"
+
+
+@pytest.fixture
+def own_kb(config: Config, tmp_path: Path) -> Config:
+    """``config`` with a copy of the mini knowledge base: learning writes faq/learned.yaml."""
+    import shutil
+
+    shutil.copytree(MINI_KB, tmp_path / "faq")
+    return replace(config, faq_dir=tmp_path / "faq")
+
+
+def test_learn_and_unlearn_an_item(own_kb: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 17: etown-bot unanswered learn ID ENTRY_ID adds the question as a phrasing, sends nothing
+    (item_id,) = queue(own_kb, ("tally of life-science firms in the zone", INVESTOR))
+    code, out, err = run(own_kb, capsys, "unanswered", "learn", str(item_id), "companies", "--by", "77")
+    assert code == 0, err
+    assert "is now a phrasing of companies" in out and f"unlearn {item_id}" in out
+    from bot.knowledge.load import load_knowledge_base
+
+    kb = load_knowledge_base(own_kb.knowledge_dir).kb
+    assert kb is not None and "tally of life-science firms in the zone" in kb.entries["companies"].questions["en"]
+    assert item(own_kb, item_id).status == "new"  # learning answers nobody
+    code, _, err = run(own_kb, capsys, "unanswered", "learn", str(item_id), "companies")
+    assert code == 1 and "already a phrasing of companies" in err
+    code, out, _ = run(own_kb, capsys, "unanswered", "unlearn", str(item_id))
+    assert code == 0 and "unlearned 1 phrasing(s)" in out
+    code, _, err = run(own_kb, capsys, "unanswered", "learn", "999", "companies")
+    assert code == 1
+
+
+def test_answer_with_an_entry_and_learn(own_kb: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    (item_id,) = queue(own_kb, ("tally of life-science firms in the zone", INVESTOR))
+    with FakeBotAPI(expected_token=TOKEN) as api:
+        code, out, err = run(
+            with_bot(own_kb, api), capsys, "unanswered", "answer", str(item_id), "--entry", "companies", "--learn"
+        )
+        sent = api.sent_messages(INVESTOR)
+    assert code == 0, err
+    assert len(sent) == 1 and "more than 5,000" in sent[0]["text"] and "tally of life-science" in sent[0]["text"]
+    assert item(own_kb, item_id).status == "answered"
+    assert "is now a phrasing of companies" in out
+    code, _, err = run(own_kb, capsys, "unanswered", "answer", str(item_id), "text", "--entry", "companies")
+    assert code == 2 and "not both" in err
+    code, _, err = run(own_kb, capsys, "unanswered", "answer", str(item_id), "hello", "--learn")
+    assert code == 2 and "--learn needs --entry" in err

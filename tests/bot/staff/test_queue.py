@@ -71,3 +71,19 @@ async def test_open_groups_reads_only_open_items(store: Store, matcher: Matcher)
     await store.dismiss_unanswered(c, by=1)
     groups = await queue.open_groups(store, matcher.normalizer)
     assert [sorted(g.item_ids) for g in groups] == [[a, b]]
+
+
+def test_paraphrases_sharing_their_key_words_are_grouped(matcher: Matcher) -> None:
+    # issue 17: two English questions on one thing in other words were not grouped (token_sort_ratio < 80)
+    items = [
+        item(1, "What is the corporate tax rate in BDA?", "2026-11-20T10:00:00+00:00"),
+        item(2, "corporate tax rate e-town high tech", "2026-11-21T10:00:00+00:00"),
+        item(3, "亦庄写字楼租金多少", "2026-11-22T10:00:00+00:00", lang="zh"),
+        item(4, "经开区写字楼月租金大概多少", "2026-11-23T10:00:00+00:00", lang="zh"),
+        item(5, "What's Hengrui's share price today?", "2026-11-24T10:00:00+00:00"),
+        item(6, "恒瑞总部项目在经开区投资多少？", "2026-11-25T10:00:00+00:00", lang="zh"),
+    ]
+    groups = {frozenset(g.item_ids) for g in queue.group_items(items, matcher.normalizer)}
+    assert frozenset({1, 2}) in groups and frozenset({3, 4}) in groups
+    # One shared name is a company, not a question: its share price and its investment stay apart.
+    assert frozenset({5}) in groups and frozenset({6}) in groups

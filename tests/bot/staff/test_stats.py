@@ -71,7 +71,15 @@ async def test_stats_summary_text_and_json(store: Store, matcher: Matcher) -> No
     assert data["windows"]["24h"]["unanswered"] == 1
     assert data["top_entries"][0] == {"entry_id": "companies", "count": 2}
     assert data["feedback"]["helpful_ratio"] == pytest.approx(0.6667)
-    assert data["daily"][-1] == {"day": "2026-11-25", "answered": 1, "not_answered": 1}
+    assert data["daily"][-1] == {
+        "day": "2026-11-25",
+        "answered": 1,
+        "not_answered": 1,
+        "picked": 0,
+        "suggested": 0,
+        "unanswered": 1,
+        "smalltalk": 0,
+    }
 
 
 async def test_stats_of_an_empty_log(store: Store) -> None:

@@ -126,3 +126,17 @@ def test_suggestions_are_safe_on_the_shipped_knowledge_base() -> None:
     assert "'Who is the CEO of Sanofi China?': names entry sanofi" in text  # extend it, no new neighbour
     assert "too long to be a phrasing" in text
     assert "hello" not in text and "asdkjh" not in text
+
+
+def test_repeated_picks_are_proposed_first(mini_kb: KnowledgeBase, matcher: Matcher) -> None:
+    # issue 17: the same question picked with the same entry by several investors told the bot the answer
+    picks = [
+        ("how many life science firms are there", "companies", 1),
+        ("How many life-science firms are there?", "companies", 1),  # the same after folding: 2 investors
+        ("what is on the list", "policy-list", 1),  # one investor: not yet
+    ]
+    text = suggest.suggest_yaml(suggestion_groups(matcher), mini_kb, matcher, min_score=0.5, picks=picks)
+    data = yaml.safe_load(text)
+    assert data["phrasings"]["companies"]["en"][0] == "how many life science firms are there"
+    assert "picked from a did-you-mean by 2 investors" in text
+    assert "what is on the list" not in text

@@ -86,7 +86,7 @@ async def test_version_1_database_is_migrated_with_its_rows(tmp_path: Path) -> N
         raw.execute("INSERT INTO users (user_id, lang, updated_at) VALUES (5, 'zh', '2026-01-01T00:00:00+00:00')")
     store = await Store.open(path)
     try:
-        assert await store.schema_version() == SCHEMA_VERSION == 6
+        assert await store.schema_version() == SCHEMA_VERSION == 7
         item = (await store.list_unanswered())[0]
         assert item.text == "old question" and item.delivery_error is None
         profile = await store.get_user(5)

@@ -44,3 +44,39 @@ async def test_statistics_queries(tmp_path: Path) -> None:
         assert await store.feedback_counts(since="2000-01-01") == (1, 0)
     finally:
         await store.close()
+
+
+async def test_picks_from_did_you_mean_are_noted_on_the_question_and_counted(tmp_path: Path) -> None:
+    # issue 17: "answered 51%" understated what the bot solved; what investors pick teaches the suggestions
+    import datetime as dt
+
+    store = await Store.open(tmp_path / "log.sqlite3")
+    try:
+        ids = []
+        asked: list[tuple[int, Status]] = [(1, "suggested"), (2, "suggested"), (3, "suggested"), (4, "answered")]
+        for user, status in asked:
+            ids.append(
+                await store.log_question(
+                    user_id=user,
+                    chat_id=user,
+                    lang="en",
+                    text="company count?",
+                    status=status,
+                    entry_id="a",
+                    score=0.4,
+                    asked_at="2026-11-25T09:00:00+00:00",
+                )
+            )
+        assert await store.record_pick(ids[0], "companies")
+        assert await store.record_pick(ids[1], "companies")
+        assert not await store.record_pick(ids[3], "companies")  # not a did-you-mean
+        assert not await store.record_pick(10**12, "companies")  # not in the log
+        counts = await store.status_counts("2026-11-01T00:00:00+00:00")
+        assert (counts.suggested, counts.picked, counts.answered) == (3, 2, 1)
+        (day,) = [d for d in await store.daily_counts(30, today=dt.date(2026, 11, 25)) if d.day == "2026-11-25"]
+        assert (day.suggested, day.picked) == (3, 2)
+        assert await store.picks() == [("company count?", "companies", 2)]
+        await store.forget_user(1)  # the pick goes with the question
+        assert await store.picks() == [("company count?", "companies", 1)]
+    finally:
+        await store.close()
