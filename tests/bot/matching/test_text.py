@@ -118,3 +118,11 @@ def test_period_parts_are_each_periods_part_of_a_year_and_text() -> None:
 def test_names_are_capitalised_words_acronyms_and_tagged_chinese_places(text: str, expected: list[str]) -> None:
     normalizer = Normalizer()
     assert normalizer.names(text) == [t for name in expected for t in normalizer.tokens(normalizer.normalize(name))]
+
+
+def test_the_common_words_file_is_what_wordfreq_says() -> None:
+    # Written by bot.matching.text.write_common_words: run it again after a wordfreq upgrade.
+    from bot.matching.text import common_words, common_words_from_wordfreq
+
+    assert common_words() == frozenset(common_words_from_wordfreq())
+    assert {"office", "what", "多少"} <= common_words() and not {"rent", "hukou", "租金"} & common_words()
