@@ -252,12 +252,19 @@ async def _list(config: Config, args: argparse.Namespace, store: Store) -> int:
     return EXIT_OK
 
 
+async def _item(store: Store, item_id: int) -> UnansweredItem | None:
+    """Queue item ``item_id``, or None with the "no such item" message printed."""
+    item = await store.get_unanswered(item_id)
+    if item is None:
+        _err(STAFF.cli.no_item.format(item=item_id))
+    return item
+
+
 async def _show(config: Config, args: argparse.Namespace, store: Store) -> int:
     from bot.staff import display, suggest
 
-    item = await store.get_unanswered(args.id)
+    item = await _item(store, args.id)
     if item is None:
-        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     profile = await store.get_user(item.user_id) if item.user_id is not None else None
     print(STAFF.cli.show_heading.format(item=item.id, status=item.status, asked=display.format_utc(item.created_at)))
@@ -326,9 +333,8 @@ async def _answer(config: Config, args: argparse.Namespace, store: Store) -> int
     if args.entry is not None:
         from bot.render import format_text, render_answer
 
-        waiting = await store.get_unanswered(args.id)
+        waiting = await _item(store, args.id)
         if waiting is None:
-            _err(STAFF.cli.no_item.format(item=args.id))
             return EXIT_PROBLEMS
         kb = _knowledge(config).kb
         if args.entry not in kb.entries:
@@ -391,9 +397,8 @@ def _learned(config: Config, item: UnansweredItem, entry_id: str, by: int | None
 
 
 async def _learn(config: Config, args: argparse.Namespace, store: Store) -> int:
-    item = await store.get_unanswered(args.id)
+    item = await _item(store, args.id)
     if item is None:
-        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     return _learned(config, item, args.entry, args.by)
 
@@ -430,9 +435,8 @@ async def _confirm_in_staff_chat(
 
 
 async def _dismiss(config: Config, args: argparse.Namespace, store: Store) -> int:
-    item = await store.get_unanswered(args.id)
+    item = await _item(store, args.id)
     if item is None:
-        _err(STAFF.cli.no_item.format(item=args.id))
         return EXIT_PROBLEMS
     if item.status != "new" or not await store.dismiss_unanswered(item.id, by=args.by, only_open=True):
         _err(STAFF.cli.not_open.format(item=item.id))

@@ -35,16 +35,6 @@ HEADER = (
 
 
 @dataclass(frozen=True)
-class LearnedPhrasing:
-    entry: str
-    question: str
-    lang: str
-    item: int | None = None
-    added: str | None = None  # YYYY-MM-DD
-    by: int | None = None  # Telegram id of the staff member
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What ``learn`` or ``unlearn`` did: ``ok``, and a message for staff either way."""
 
@@ -57,16 +47,20 @@ def learned_path(directory: Path) -> Path:
     return directory / LEARNED_FILE
 
 
-def read_items(directory: Path) -> list[dict[str, Any]]:
-    """The file's items as written (an absent or empty file has none; an unreadable one raises ValueError)."""
+def _text(directory: Path) -> str | None:
     path = learned_path(directory)
-    if not path.exists():
-        return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def read_items(directory: Path, text: str | None = None) -> list[dict[str, Any]]:
+    """The file's items as written (``text``: the file's, when the caller read it already; an absent or empty
+    file has none; an unreadable one raises ValueError or yaml.YAMLError)."""
+    text = _text(directory) if text is None else text
+    data = yaml.safe_load(text) if text is not None else None
     if data is None:
         return []
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise ValueError(f"{path.name} must be a list of {{entry, question}} items")
+        raise ValueError(f"{LEARNED_FILE} must be a list of {{entry, question}} items")
     return data
 
 
@@ -129,9 +123,9 @@ def learn(
         )
     lang = lang if lang in LANGS else ("zh" if lang.startswith("zh") else "en")
     with _locked(directory):
-        before = learned_path(directory).read_text(encoding="utf-8") if learned_path(directory).exists() else None
+        before = _text(directory)
         try:
-            items = read_items(directory)
+            items = read_items(directory, before)
         except (ValueError, yaml.YAMLError) as exc:
             return Outcome(False, f"{LEARNED_FILE} cannot be read ({exc}); fix it first (etown-bot check)")
         current = load_knowledge_base(directory, today)
@@ -140,13 +134,14 @@ def learn(
         entry = current.kb.entries.get(entry_id)
         if entry is None:
             return Outcome(False, f"there is no entry '{entry_id}'")
+        key = clean(question)
         owner = next(
             (
                 e.id
                 for e in current.kb.entries.values()
-                for t in e.questions.values()
-                for q in t
-                if clean(q) == clean(question)
+                for texts in e.questions.values()
+                for q in texts
+                if clean(q) == key
             ),
             None,
         )

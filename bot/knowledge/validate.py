@@ -48,6 +48,11 @@ class Validation:
             self.not_in_future(file, line_of(item, "published"), source.id, source)
             self.sources[source.id] = source
 
+    def lost(self, ref: str, defined: Mapping[str, Any]) -> bool:
+        """Whether ``ref`` is missing from ``defined`` (the entries, or the sources) only because a file that
+        could not be read defines it: that file's error is reported, the reference is not reported again."""
+        return ref in self.unreadable_ids and ref not in defined
+
     def not_in_future(self, file: str, line: int, who: str | None, source: Source) -> None:
         """A page published after today is a typo in its date (2052 for 2025), or a page nobody has read."""
         if source.published_date > self.today:
@@ -151,7 +156,7 @@ class Validation:
     def resolve_source(self, file: str, line: int, entry_id: str, ref: Any) -> Source | None:
         if isinstance(ref, str):
             source = self.sources.get(ref.strip())
-            if source is None and ref.strip() not in self.unreadable_ids:
+            if source is None and not self.lost(ref.strip(), self.sources):
                 self.check.error(file, line, entry_id, f"unknown source '{ref}' (not in sources.yaml)")
             return source
         if isinstance(ref, LineDict):
@@ -238,19 +243,18 @@ class Validation:
                 updates["source"], updates["also"] = (figure.source, figure.also) if figure else (None, ())
                 updates["history"] = self.history(file, data, entry_id, figure)
                 newer = entry.superseded_by
-                if newer in self.unreadable_ids and newer not in self.drafts:
-                    pass  # defined in a file that could not be read: that file's error is reported
-                elif newer is not None and (newer not in self.drafts or self.drafts[newer].entry.kind != "fact"):
+                if newer is not None and not self.lost(newer, self.drafts):
                     where = line_of(data, "superseded_by")
-                    self.check.error(file, where, entry_id, f"superseded_by '{newer}' is not the id of a fact")
-                elif newer == entry_id:
-                    self.check.error(file, line_of(data, "superseded_by"), entry_id, "a fact cannot supersede itself")
+                    if newer not in self.drafts or self.drafts[newer].entry.kind != "fact":
+                        self.check.error(file, where, entry_id, f"superseded_by '{newer}' is not the id of a fact")
+                    elif newer == entry_id:
+                        self.check.error(file, where, entry_id, "a fact cannot supersede itself")
             if entry.topic is not None and self.topics and entry.topic not in topic_ids:
                 self.check.error(
                     file, line_of(data, "topic"), entry_id, f"unknown topic '{entry.topic}' (not in topics.yaml)"
                 )
             for related in entry.related:
-                if related in self.unreadable_ids and related not in self.drafts:
+                if self.lost(related, self.drafts):
                     continue
                 if related not in self.drafts:
                     self.check.error(file, line_of(data, "related"), entry_id, f"related id '{related}' does not exist")
@@ -258,7 +262,7 @@ class Validation:
                     self.check.error(file, line_of(data, "related"), entry_id, "an entry cannot be related to itself")
             for ref, line in draft.placeholders:
                 target = self.drafts.get(ref)
-                if target is None and ref in self.unreadable_ids:
+                if self.lost(ref, self.drafts):
                     continue
                 if target is None or target.entry.kind != "fact":
                     self.check.error(file, line, entry_id, f"'{{{{{ref}}}}}' is not the id of a fact")

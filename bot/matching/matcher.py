@@ -632,16 +632,12 @@ class Matcher:
         """How important the question's most important word that ``entry_id`` does not know is (0..1, the
         ``missing`` signal): a follow-up matched together with the last question ("what is its phone
         number?") must not be answered by an entry that knows nothing of its own key words."""
-        index = self._index_of.get(entry_id)
-        words = self.normalizer.words(self.normalizer.normalize(self._chat.strip(question[:MAX_QUERY_CHARS])))
-        if index is None or not words:
-            return 0.0
-        weights = self.word_weights(words)
-        return self._coverage(_with_grams(weights), sum(weights.values()), index)[1]
+        found = self.unknown_word(question, entry_id)
+        return found[1] if found is not None else 0.0
 
     def unknown_word(self, question: str, entry_id: str) -> tuple[str, float] | None:
-        """The question's most important word ``entry_id`` does not know, with its weight as ``unknown_to``
-        measures it (0..1); None when the entry knows them all."""
+        """The question's most important word ``entry_id`` does not know, with its weight as the ``missing``
+        signal measures it (0..1, as ``_coverage`` does for ranking); None when the entry knows them all."""
         index = self._index_of.get(entry_id)
         words = self.normalizer.words(self.normalizer.normalize(self._chat.strip(question[:MAX_QUERY_CHARS])))
         if index is None or not words:

@@ -88,32 +88,30 @@ def group_items(
     normalizer = normalizer or Normalizer()
     ordered = sorted(items, key=lambda item: (item.created_at, item.id), reverse=True)
     keys: list[str] = []  # each group's first key, what newcomers are compared with
-    key_words: list[frozenset[str]] = []  # each group's first item's key words
+    key_words: list[frozenset[str]] = []  # each group's first item's key words (not the common ones)
     exact: dict[str, int] = {}
     members: list[list[tuple[UnansweredItem, str]]] = []
     words_of = {item.id: _key_words(item.text, normalizer) for item in ordered}
     # What nearly every question names ("etown", "bda") says nothing about which question it is.
     seen = Counter(word for words in words_of.values() for word in words)
     common = {w for w, n in seen.items() if n >= COMMON_SHARE * len(ordered)} if len(ordered) >= COMMON_MIN else set()
+    own_words = {item_id: words - common for item_id, words in words_of.items()}
     for item in ordered:
         key = _group_key(item.text, normalizer)
-        own = words_of[item.id] - common
+        own = own_words[item.id]
         index = exact.get(key)
         if index is None and keys:
             hit = process.extractOne(key, keys, scorer=fuzz.token_sort_ratio, score_cutoff=similarity)
             index = hit[2] if hit is not None else None
         if index is None and similarity < 100 and len(own) >= MIN_SHARED:  # 100: the same wording only
             # Two key words at least: "Hengrui" alone is a company, not a question.
-            overlaps = [
-                len(own & (w - common)) / len(own | (w - common)) if len(own & (w - common)) >= MIN_SHARED else 0.0
-                for w in key_words
-            ]
+            overlaps = [len(own & w) / len(own | w) if len(own & w) >= MIN_SHARED else 0.0 for w in key_words]
             best = max(range(len(overlaps)), key=overlaps.__getitem__, default=None)
             index = best if best is not None and overlaps[best] >= KEY_OVERLAP else None
         if index is None:
             index = len(keys)
             keys.append(key)
-            key_words.append(words_of[item.id])
+            key_words.append(own)
             members.append([])
         exact.setdefault(key, index)
         members[index].append((item, key))

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bot.knowledge.model import KnowledgeBase
-from bot.matching.text import COMMON_ZIPF, clean, detect_language, zipf
+from bot.knowledge.model import Entry, KnowledgeBase
+from bot.matching.text import clean, common_words, detect_language
 from bot.staff.queue import Group
 from bot.words import STAFF
 
@@ -120,6 +120,12 @@ def suggest_yaml(
     named_in = _names_index(kb, matcher)
     phrasings: dict[str, dict[str, list[str]]] = {}
     notes: dict[str, list[str]] = {}
+
+    def add_note(entry: Entry, text: str) -> None:
+        """A comment above an entry's proposed phrasings: where to add them first, then why each came."""
+        notes.setdefault(entry.id, [said.add_under.format(entry=entry.id, file=entry.file, line=entry.line)])
+        notes[entry.id].append(text)
+
     # The same question (case and punctuation folded) picked with the same entry by several investors: they
     # told the bot which entry answers it. Still no small talk, no long message, nothing the entry's answer
     # says the sources do not give.
@@ -140,9 +146,7 @@ def suggest_yaml(
             continue
         known.add(normalized)
         phrasings.setdefault(entry_id, {}).setdefault(detect_language(text), []).append(text)
-        if entry_id not in notes:
-            notes[entry_id] = [said.add_under.format(entry=entry_id, file=entry.file, line=entry.line)]
-        notes[entry_id].append(said.picked_note.format(count=askers))
+        add_note(entry, said.picked_note.format(count=askers))
     new_entries: list[tuple[str, dict[str, Any]]] = []
     skipped: list[str] = []
     taken = set(kb.entries)
@@ -166,7 +170,7 @@ def suggest_yaml(
                 continue
             if near and best is not None:
                 unknown = matcher.unknown_word(text, best.entry_id)
-                if unknown is not None and unknown[1] > MAX_UNKNOWN and zipf(unknown[0]) < COMMON_ZIPF:
+                if unknown is not None and unknown[1] > MAX_UNKNOWN and unknown[0] not in common_words():
                     skipped.append(said.skipped_uncovered.format(question=text, entry=best.entry_id, word=unknown[0]))
                     continue
             known.add(normalized)
@@ -180,11 +184,7 @@ def suggest_yaml(
             target = phrasings.setdefault(entry.id, {})
             for lang in sorted(by_lang):
                 target.setdefault(lang, []).extend(by_lang[lang])
-            notes.setdefault(entry.id, []).append(
-                said.phrasing_note.format(count=group.count, newest=group.newest_day, score=best.score)
-            )
-            if len(notes[entry.id]) == 1:
-                notes[entry.id].insert(0, said.add_under.format(entry=entry.id, file=entry.file, line=entry.line))
+            add_note(entry, said.phrasing_note.format(count=group.count, newest=group.newest_day, score=best.score))
             continue
         question = group.representative
         words = {token for token, _ in normalizer.words(normalizer.normalize(question))}
